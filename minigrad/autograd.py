@@ -1,0 +1,233 @@
+"""Function (one op = one class) and the reverse-mode engine that walks the graph."""
+import contextlib
+import threading
+
+from . import dtypes
+from .backend import get_array_module, name_of
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    return getattr(_state, "enabled", True)
+
+
+def _set_enabled(flag):
+    _state.enabled = flag
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager / decorator switching graph recording on or off (torch.set_grad_enabled)."""
+
+    def __init__(self, mode):
+        self.prev = is_grad_enabled()
+        self.mode = mode
+        _set_enabled(mode)  # also works as a plain call, as in torch
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _set_enabled(self.prev)
+        return False
+
+
+class no_grad(contextlib.ContextDecorator):
+    """`with minigrad.no_grad():` runs ops without building a graph."""
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _set_enabled(False)
+
+    def __exit__(self, *exc):
+        _set_enabled(self.prev)
+        return False
+
+
+class enable_grad(no_grad):
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _set_enabled(True)
+
+
+inference_mode = no_grad
+
+
+def unbroadcast(g, shape):
+    """Sum gradient g down to `shape`, undoing numpy broadcasting (the one place this happens)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+class Function:
+    """Base op. Subclasses write `forward(*arrays) -> array` and `backward(gy) -> grad per input`."""
+
+    promote = False  # binary arithmetic: cast inputs to one torch-promoted dtype first
+    float_only = False  # integer inputs are cast to the default float dtype (torch.exp(int) is float)
+    differentiable = True
+
+    def __call__(self, *inputs):
+        from .tensor import Tensor, as_operand
+
+        first = next((x for x in inputs if isinstance(x, Tensor)), None)
+        ts = [as_operand(x, first) for x in inputs]
+        _check_same_backend(ts, type(self).__name__)
+        xs = [t.data for t in ts]
+        if self.promote and len(xs) > 1:
+            xs = _promote(ts, xs)
+        if self.float_only:
+            xs = [x if x.dtype.kind == "f" else x.astype(dtypes.get_default_dtype()) for x in xs]
+        self.xp = get_array_module(xs[0])
+        y = self.forward(*xs)
+        needs = self.differentiable and is_grad_enabled() and any(t.requires_grad for t in ts)
+        out = Tensor._wrap(y, requires_grad=needs)
+        if needs:
+            self.inputs = ts
+            self.needs_input_grad = tuple(t.requires_grad for t in ts)
+            self.in_meta = [(t.shape, t.data.dtype) for t in ts]
+            out._ctx = self
+        return out
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError
+
+    def _input_grads(self, gy):
+        """Run backward, then un-broadcast and cast each gradient to its input's shape and dtype."""
+        gxs = self.backward(gy)
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        out = []
+        for t, (shape, dtype), gx in zip(self.inputs, self.in_meta, gxs):
+            if gx is None or not t.requires_grad:
+                out.append(None)
+                continue
+            gx = unbroadcast(gx, shape)
+            if gx.dtype != dtype:
+                gx = gx.astype(dtype)
+            assert gx.shape == shape, f"{type(self).__name__}: grad {gx.shape} != input {shape}"
+            out.append(gx)
+        return out
+
+    def _free(self):
+        # Drop what forward saved so memory goes back, as torch does after backward.
+        self.__dict__.clear()
+        self._freed = True
+
+    @property
+    def name(self):
+        return type(self).__name__ + "Backward"
+
+
+def _promote(ts, xs):
+    scalar_like = [x.ndim == 0 for x in xs]
+    want = xs[0].dtype
+    for x, s in zip(xs[1:], scalar_like[1:]):
+        want = dtypes.promote_types(want, x.dtype, scalar_like[0] and want == xs[0].dtype, s)
+    return [x if x.dtype == want else x.astype(want) for x in xs]
+
+
+def _check_same_backend(ts, opname):
+    if len(ts) < 2:
+        return
+    names = {name_of(get_array_module(t.data)) for t in ts}
+    if len(names) > 1:
+        raise RuntimeError(
+            f"{opname}: expected all tensors to be on the same device, but found tensors on "
+            f"{' and '.join(sorted(names))} (numpy = cpu, cupy = cuda). Move them with .to(...)."
+        )
+
+
+def _topological(root_fn):
+    """Functions reachable from root_fn, each before the functions that produced its inputs."""
+    order, seen, stack = [], set(), [(root_fn, False)]
+    while stack:  # iterative DFS: deep graphs must not hit Python's recursion limit
+        fn, done = stack.pop()
+        if done:
+            order.append(fn)
+            continue
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        stack.append((fn, True))
+        for t in getattr(fn, "inputs", ()):
+            if t._ctx is not None and id(t._ctx) not in seen:
+                stack.append((t._ctx, False))
+    order.reverse()
+    return order
+
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward(). Specify retain_graph=True if you need to backward through the graph a second time."
+)
+
+
+def run_backward(root, gradient=None, retain_graph=False):
+    """Reverse-mode sweep from `root`, accumulating into the .grad of leaves."""
+    from .tensor import Tensor
+
+    if not root.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    xp = get_array_module(root.data)
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs (got shape {tuple(root.shape)}); "
+                "pass gradient=... of the output's shape, or reduce it first (e.g. .sum())."
+            )
+        g = xp.ones_like(root.data)
+    else:
+        g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+        if g.shape != root.data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output has a shape of {tuple(g.shape)} and output has a "
+                f"shape of {tuple(root.shape)}."
+            )
+        g = g.astype(root.data.dtype, copy=False)
+    handed_out = {id(g)}  # the seed may be the caller's array: never let a leaf's .grad alias it
+    if root._ctx is None:
+        _accumulate(root, g, handed_out)
+        return
+    grads = {id(root._ctx): g}
+    for fn in _topological(root._ctx):
+        if getattr(fn, "_freed", False):
+            raise RuntimeError(_FREED_MSG)
+        gy = grads.pop(id(fn), None)
+        if gy is None:  # not on a path from root (cannot happen) or no grad flowed
+            continue
+        retained = getattr(fn, "_retained", None)
+        if retained is not None and retained() is not None:
+            _accumulate(retained(), gy, handed_out)
+        for t, gx in zip(fn.inputs, fn._input_grads(gy)):
+            if gx is None:
+                continue
+            if t._ctx is None:
+                _accumulate(t, gx, handed_out)
+            else:
+                key = id(t._ctx)
+                grads[key] = gx if key not in grads else grads[key] + gx
+        if not retain_graph:
+            fn._free()
+
+
+def _accumulate(t, g, handed_out):
+    """Add g into t.grad. A fresh .grad owns its array, so in-place edits of one leaf's grad
+    (t.grad.zero_(), optimizer updates) can never reach another leaf's."""
+    from .tensor import Tensor
+
+    if t.grad is None:
+        if not g.flags.owndata or id(g) in handed_out or not g.flags.writeable:
+            g = g.copy()
+        handed_out.add(id(g))
+        t.grad = Tensor._wrap(g)
+    else:
+        t.grad.data = t.grad.data + g

@@ -1,0 +1,138 @@
+"""Tensor factories: tensor, zeros, ones, arange, linspace, rand, randn, ... (torch's signatures)."""
+import numpy
+
+from . import dtypes, random
+from .backend import backend_name, get_array_module, get_xp, name_of
+from .tensor import Tensor, _infer_array
+
+
+def _finish(array, requires_grad):
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _float_dtype(dtype):
+    return dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """New tensor copied from data; floats default to float32, ints to int64 (as torch.tensor)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, Tensor):
+        return data.to(*(a for a in (device, dtype) if a is not None))
+    return Tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(a):
+    """Tensor sharing memory with a NumPy array (as torch.from_numpy)."""
+    if not isinstance(a, numpy.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
+    return Tensor._wrap(a)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(get_xp(device).zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(get_xp(device).ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _finish(get_xp(device).empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = dtypes.get_default_dtype() if isinstance(fill_value, float) else (
+            dtypes.bool if isinstance(fill_value, bool) else dtypes.int64)
+    return _finish(get_xp(device).full(_shape((size,)), fill_value, dtype=dtypes.as_dtype(dtype)), requires_grad)
+
+
+def _like(x, dtype, device):
+    dev = device if device is not None else x.backend
+    return get_xp(dev), (dtypes.as_dtype(dtype) if dtype is not None else x.dtype)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False):
+    xp, d = _like(x, dtype, device)
+    return _finish(xp.zeros(x.shape, dtype=d), requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False):
+    xp, d = _like(x, dtype, device)
+    return _finish(xp.ones(x.shape, dtype=d), requires_grad)
+
+
+def empty_like(x, dtype=None, device=None, requires_grad=False):
+    xp, d = _like(x, dtype, device)
+    return _finish(xp.empty(x.shape, dtype=d), requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    xp, d = _like(x, dtype, device)
+    return _finish(xp.full(x.shape, fill_value, dtype=d), requires_grad)
+
+
+def rand_like(x, dtype=None, device=None, requires_grad=False):
+    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad)
+
+
+def randn_like(x, dtype=None, device=None, requires_grad=False):
+    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
+    return _finish(get_xp(device).arange(start, end, step, dtype=dtypes.as_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    a = numpy.linspace(start, end, int(steps), dtype=numpy.float64).astype(_float_dtype(dtype))
+    return _finish(get_xp(device).asarray(a), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _finish(get_xp(device).eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """U[0, 1) samples from the backend's generator (seeded by minigrad.manual_seed)."""
+    d = _float_dtype(dtype)
+    return _finish(random.uniform(_shape(size), 0.0, 1.0, d, backend_name(device)), requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    d = _float_dtype(dtype)
+    return _finish(random.normal(_shape(size), 0.0, 1.0, d, backend_name(device)), requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
+    return Tensor._wrap(random.integers(low, high, _shape((size,)), d, backend_name(device)))
+
+
+def randperm(n, dtype=None, device=None):
+    p = random.permutation(int(n), backend_name(device))
+    return Tensor._wrap(p if dtype is None else p.astype(dtypes.as_dtype(dtype)))

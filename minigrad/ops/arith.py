@@ -1,0 +1,153 @@
+"""Arithmetic: + - * / ** neg and matmul. Broadcasting is undone by Function, not here."""
+from ..autograd import Function
+
+
+class Add(Function):
+    promote = True
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        # d(a+b)/da = d(a+b)/db = 1
+        return gy, gy
+
+
+class Sub(Function):
+    promote = True
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        # d(a-b)/da = 1, d(a-b)/db = -1
+        return gy, -gy
+
+
+class Mul(Function):
+    promote = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        # d(ab)/da = b, d(ab)/db = a
+        ga = gy * self.b if self.needs_input_grad[0] else None
+        gb = gy * self.a if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    promote = True
+    float_only = True  # true division: int / int is float, as in torch
+
+    def forward(self, a, b):
+        self.b = b
+        self.y = a / b
+        return self.y
+
+    def backward(self, gy):
+        # d(a/b)/da = 1/b, d(a/b)/db = -(a/b)/b  (torch's order of operations)
+        ga = gy / self.b if self.needs_input_grad[0] else None
+        gb = -gy * (self.y / self.b) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    promote = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a ** b
+        return self.y
+
+    def backward(self, gy):
+        # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a)  (0 where a = 0 and b >= 0, as torch)
+        xp = self.xp
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = xp.where(self.b == 0, 0, gy * self.b * self.a ** (self.b - 1))
+        if self.needs_input_grad[1]:
+            with_log = gy * (self.y * xp.log(xp.where(self.a == 0, 1, self.a)))
+            gb = xp.where((self.a == 0) & (self.b >= 0), 0, with_log)
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        # d(-x)/dx = -1
+        return -gy
+
+
+class MatMul(Function):
+    promote = True
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                               f"{a.ndim}D and {b.ndim}D")
+        k_a = a.shape[-1]
+        k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if k_a != k_b:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({_fmt(a.shape)} and {_fmt(b.shape)}): "
+                f"the last dim of the first ({k_a}) must equal the first dim of the second ({k_b})"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, gy):
+        # y = a @ b:  dL/da = gy @ b^T,  dL/db = a^T @ gy  (1-D operands treated as row / column)
+        a = self.a if self.a.ndim > 1 else self.a[None, :]
+        b = self.b if self.b.ndim > 1 else self.b[:, None]
+        g = gy
+        if self.a.ndim == 1:
+            g = g[..., None, :]
+        if self.b.ndim == 1:
+            g = g[..., None]
+        ga = g @ b.swapaxes(-1, -2) if self.needs_input_grad[0] else None
+        gb = a.swapaxes(-1, -2) @ g if self.needs_input_grad[1] else None
+        if ga is not None and self.a.ndim == 1:
+            ga = ga[..., 0, :]
+        if gb is not None and self.b.ndim == 1:
+            gb = gb[..., 0]
+        return ga, gb
+
+
+def _fmt(shape):
+    return "x".join(str(n) for n in shape)
+
+
+def add(a, b):
+    return Add()(a, b)
+
+
+def sub(a, b):
+    return Sub()(a, b)
+
+
+def mul(a, b):
+    return Mul()(a, b)
+
+
+def div(a, b):
+    return Div()(a, b)
+
+
+def pow(a, b):
+    return Pow()(a, b)
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def matmul(a, b):
+    return MatMul()(a, b)
+
+
+mm = matmul

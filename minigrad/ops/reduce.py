@@ -1,0 +1,290 @@
+"""Reductions: sum mean max min (dim, keepdim), argmax, softmax, log_softmax, logsumexp."""
+import builtins as _b
+
+from ..autograd import Function
+from ..tensor import Tensor, ValuesIndices
+
+
+def _axes(dim, ndim):
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    n = _b.max(ndim, 1)
+    for d in dims:
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return tuple(d % n for d in dims) if ndim else None
+
+
+def _restore(gy, x_shape, axes, keepdim):
+    """Give gy back the reduced axes (size 1) so it broadcasts against the input."""
+    if keepdim or axes is None:
+        return gy.reshape([1] * len(x_shape)) if axes is None and gy.ndim == 0 else gy
+    shape = list(gy.shape)
+    for a in sorted(axes):
+        shape.insert(a, 1)
+    return gy.reshape(shape)
+
+
+class Sum(Function):
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        self.axes = _axes(self.dim, x.ndim)
+        self.x_shape = x.shape
+        return x.sum(axis=self.axes, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        # d sum(x)/dx = 1 for every summed element
+        return self.xp.broadcast_to(_restore(gy, self.x_shape, self.axes, self.keepdim), self.x_shape)
+
+
+class Mean(Function):
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        self.axes = _axes(self.dim, x.ndim)
+        self.x_shape = x.shape
+        y = x.mean(axis=self.axes, keepdims=self.keepdim)
+        self.n = x.size // max(y.size, 1) if x.size else 0
+        return y
+
+    def backward(self, gy):
+        # d mean(x)/dx = 1/N for every averaged element
+        g = _restore(gy, self.x_shape, self.axes, self.keepdim) / self.n
+        return self.xp.broadcast_to(g, self.x_shape)
+
+
+class MaxMinDim(Function):
+    """max/min along one dim: the gradient goes to the selected index, as torch."""
+
+    def __init__(self, dim, keepdim, is_max):
+        self.dim, self.keepdim, self.is_max = dim, keepdim, is_max
+
+    def forward(self, x):
+        xp = self.xp
+        self.axis = _axes(self.dim, x.ndim)
+        self.axis = self.axis[0] if self.axis else 0
+        x_ = x if x.ndim else x.reshape(1)
+        if x_.shape[self.axis] == 0:
+            raise IndexError("max(): Expected reduction dim to have non-zero size.")
+        idx = (xp.argmax if self.is_max else xp.argmin)(x_, axis=self.axis, keepdims=True)
+        self.x_shape = x.shape
+        self.idx = idx
+        y = xp.take_along_axis(x_, idx, axis=self.axis)
+        if not self.keepdim:
+            y, self.indices = y.squeeze(self.axis), idx.squeeze(self.axis)
+        else:
+            self.indices = idx
+        if x.ndim == 0:
+            y, self.indices = y.reshape(()), self.indices.reshape(())
+        return y
+
+    def backward(self, gy):
+        # dL/dx = gy at the chosen index, 0 elsewhere
+        xp = self.xp
+        shape = self.x_shape if len(self.x_shape) else (1,)
+        gx = xp.zeros(shape, dtype=gy.dtype)
+        g = gy.reshape(self.idx.shape)
+        xp.put_along_axis(gx, self.idx, g, axis=self.axis)
+        return gx.reshape(self.x_shape)
+
+
+class AMaxMin(Function):
+    """max/min over all elements (or amax over dims): ties share the gradient evenly, as torch."""
+
+    def __init__(self, dim, keepdim, is_max):
+        self.dim, self.keepdim, self.is_max = dim, keepdim, is_max
+
+    def forward(self, x):
+        if x.size == 0:
+            raise RuntimeError("max(): Expected reduction dim to be specified for input.numel() == 0.")
+        self.axes = _axes(self.dim, x.ndim)
+        self.x = x
+        self.y = (x.max if self.is_max else x.min)(axis=self.axes, keepdims=self.keepdim)
+        return self.y
+
+    def backward(self, gy):
+        # dL/dx = gy / (#ties) on every element equal to the extreme value
+        xp = self.xp
+        y = _restore(self.y, self.x.shape, self.axes, self.keepdim)
+        mask = (self.x == y) | (xp.isnan(self.x) & xp.isnan(y))
+        count = mask.sum(axis=self.axes, keepdims=True)
+        return mask * (_restore(gy, self.x.shape, self.axes, self.keepdim) / count)
+
+
+class Softmax(Function):
+    float_only = True
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        xp = self.xp
+        self.axis = _axes(self.dim, x.ndim) or None
+        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        self.y = e / e.sum(axis=self.axis, keepdims=True)
+        return self.y
+
+    def backward(self, gy):
+        # dL/dx = y * (gy - sum(gy * y))
+        y = self.y
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    float_only = True
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        xp = self.xp
+        self.axis = _axes(self.dim, x.ndim) or None
+        # torch's formula: x - max - log(sum(exp(x - max)))
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        return self.y
+
+    def backward(self, gy):
+        # dL/dx = gy - softmax(x) * sum(gy)
+        return gy - self.xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+class LogSumExp(Function):
+    float_only = True
+
+    def __init__(self, dim, keepdim):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        xp = self.xp
+        self.axes = _axes(self.dim, x.ndim)
+        m = x.max(axis=self.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        y = m + xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True))
+        self.x, self.y = x, y
+        return y if self.keepdim else y.reshape([n for i, n in enumerate(y.shape) if i not in (self.axes or range(x.ndim))])
+
+    def backward(self, gy):
+        # d logsumexp(x)/dx = softmax(x) = exp(x - y)
+        return _restore(gy, self.x.shape, self.axes, self.keepdim) * self.xp.exp(self.x - self.y)
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    return Sum(dim, keepdim)(x)
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {x.dtype}. Convert first, e.g. x.float().mean()"
+        )
+    return Mean(dim, keepdim)(x)
+
+
+def _max_min(x, dim, keepdim, is_max, other=None):
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        from .unary import maximum, minimum
+
+        return (maximum if is_max else minimum)(x, dim)
+    if dim is None:
+        return AMaxMin(None, False, is_max)(x)
+    f = MaxMinDim(dim, keepdim, is_max)
+    values = f(x)
+    return ValuesIndices(values, Tensor._wrap(f.indices.astype("int64", copy=False)))
+
+
+def max(x, dim=None, keepdim=False):
+    """max(x) -> tensor; max(x, dim) -> (values, indices); max(a, b) -> elementwise maximum."""
+    return _max_min(x, dim, keepdim, True)
+
+
+def min(x, dim=None, keepdim=False):
+    return _max_min(x, dim, keepdim, False)
+
+
+def amax(x, dim=None, keepdim=False):
+    return AMaxMin(dim, keepdim, True)(x)
+
+
+def amin(x, dim=None, keepdim=False):
+    return AMaxMin(dim, keepdim, False)(x)
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, "argmax")
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, "argmin")
+
+
+def _arg(x, dim, keepdim, name):
+    xp = x.xp
+    if dim is None:
+        i = getattr(xp, name)(x.data)
+        return Tensor._wrap(xp.asarray(i, dtype="int64").reshape((1,) * x.ndim if keepdim else ()))
+    axis = _axes(dim, x.ndim)[0] if x.ndim else None
+    return Tensor._wrap(getattr(xp, name)(x.data, axis=axis, keepdims=keepdim).astype("int64", copy=False))
+
+
+def softmax(x, dim=None, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    return Softmax(_implicit_dim(x, dim, "softmax"))(x)
+
+
+def log_softmax(x, dim=None, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    return LogSoftmax(_implicit_dim(x, dim, "log_softmax"))(x)
+
+
+def _implicit_dim(x, dim, name):
+    if dim is not None:
+        return dim
+    # torch's legacy rule for dim=None (it warns); say which dim we picked
+    import warnings
+
+    d = 0 if x.ndim in (0, 1, 3) else 1
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  f"as an argument (using dim={d}).", stacklevel=3)
+    return d
+
+
+def logsumexp(x, dim, keepdim=False):
+    return LogSumExp(dim, keepdim)(x)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """Variance from primitives (mean, sub, mul, sum), so its gradient is the composition's."""
+    from .arith import div, mul, sub
+
+    c = 1 if correction is None and unbiased is None else (correction if correction is not None else int(unbiased))
+    d = sub(x, mean(x, dim, keepdim=True))
+    n = x.data.size // _b.max(1, _reduced_size(x, dim))  # elements per reduced group
+    return div(sum(mul(d, d), dim, keepdim), _b.max(n - c, 0))
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    from .unary import sqrt
+
+    return sqrt(var(x, dim, unbiased, keepdim, correction))
+
+
+def _reduced_size(x, dim):
+    axes = _axes(dim, x.ndim)
+    if axes is None:
+        return 1
+    out = x.data.size
+    for a in axes:
+        out //= x.shape[a]
+    return out

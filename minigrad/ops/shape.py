@@ -1,0 +1,265 @@
+"""Shape ops: reshape/view, permute/transpose, (un)squeeze, expand, indexing, cat, stack, casts."""
+from ..autograd import Function
+from ..backend import get_array_module, move
+from ..tensor import Tensor
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise RuntimeError(f"shape '{list(self.shape)}' is invalid for input of size {x.size}") from None
+
+    def backward(self, gy):
+        # reshape moves no values: the gradient is reshaped back
+        return gy.reshape(self.x_shape)
+
+
+class Permute(Function):
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        # undo the permutation with its inverse
+        inverse = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inverse[a] = i
+        return gy.transpose(inverse)
+
+
+class Expand(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return self.xp.broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        # Function sums the gradient back over the expanded dims
+        return gy
+
+
+class GetItem(Function):
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        self.x_shape, self.x_dtype = x.shape, x.dtype
+        return x[self.index]
+
+    def backward(self, gy):
+        # scatter gy back into zeros; add.at sums repeated integer indices
+        xp = self.xp
+        gx = xp.zeros(self.x_shape, dtype=gy.dtype)
+        if _is_advanced(self.index):
+            xp.add.at(gx, self.index, gy)
+        else:
+            gx[self.index] = gy
+        return gx
+
+
+class Cat(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return self.xp.concatenate(xs, axis=self.axis)
+
+    def backward(self, gy):
+        # each input gets back its own slice of gy
+        xp = self.xp
+        cuts = list(xp.cumsum(xp.asarray(self.sizes[:-1]))) if len(self.sizes) > 1 else []
+        return tuple(xp.split(gy, [int(c) for c in cuts], axis=self.axis))
+
+
+class Stack(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return self.xp.stack(xs, axis=self.axis)
+
+    def backward(self, gy):
+        # each input gets back its own slice of gy
+        xp = self.xp
+        return tuple(xp.take(gy, i, axis=self.axis) for i in range(gy.shape[self.axis]))
+
+
+class Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        # identity; Function casts gy back to the input's dtype
+        return gy
+
+
+class MoveTo(Function):
+    def __init__(self, backend):
+        self.backend = backend
+
+    def forward(self, x):
+        self.src = "numpy" if get_array_module(x).__name__ == "numpy" else "cupy"
+        return move(x, self.backend)
+
+    def backward(self, gy):
+        # identity; the gradient goes back to where the input lives
+        return move(gy, self.src)
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        # identity
+        return gy
+
+
+def _is_advanced(index):
+    index = index if isinstance(index, tuple) else (index,)
+    return any(not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in index)
+
+
+def raw_index(index):
+    """Translate a Tensor-bearing index into one of backend arrays."""
+    if isinstance(index, tuple):
+        return tuple(raw_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        import numpy
+
+        return numpy.asarray([i.item() if isinstance(i, Tensor) else i for i in index])
+    return index
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x, *shape):
+    return Reshape(_shape_args(shape))(x)
+
+
+view = reshape
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = start_dim % x.ndim, end_dim % x.ndim
+    n = 1
+    for d in x.shape[s:e + 1]:
+        n *= d
+    return reshape(x, x.shape[:s] + (n,) + x.shape[e + 1:])
+
+
+def permute(x, *dims):
+    dims = _shape_args(dims)
+    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise RuntimeError(f"permute(): dims {dims} are not a permutation of the {x.ndim} dims of the input")
+    return Permute(tuple(d % x.ndim for d in dims))(x)
+
+
+def transpose(x, dim0, dim1):
+    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return x
+    axes = list(range(x.ndim))
+    d0, d1 = dim0 % x.ndim, dim1 % x.ndim
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return Permute(tuple(axes))(x)
+
+
+swapaxes = transpose
+
+
+def t(x):
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, -1) if x.ndim == 2 else x
+
+
+def unsqueeze(x, dim):
+    d = dim % (x.ndim + 1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def squeeze(x, dim=None):
+    if dim is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = {d % max(x.ndim, 1) for d in dims}
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def expand(x, *shape):
+    shape = _shape_args(shape)
+    lead = len(shape) - x.ndim
+    full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    return Expand(full)(x)
+
+
+def repeat(x, *reps):
+    reps = _shape_args(reps)
+    out = reshape(x, (1,) * (len(reps) - x.ndim) + x.shape)
+    # repeat == tile: expand a new axis before each dim, then merge
+    inter, final = [], []
+    for r, n in zip(reps, out.shape):
+        inter += [1, n]
+        final.append(r * n)
+    exp_shape = []
+    for r, n in zip(reps, out.shape):
+        exp_shape += [r, n]
+    return reshape(expand(reshape(out, tuple(inter)), tuple(exp_shape)), tuple(final))
+
+
+def getitem(x, index):
+    return GetItem(raw_index(index))(x)
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    return Cat(dim % max(tensors[0].ndim, 1))(*tensors)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    return Stack(dim % (tensors[0].ndim + 1))(*tensors)
+
+
+def cast(x, dtype):
+    if x.dtype == dtype:
+        return x
+    if x.requires_grad and dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtype))  # integer results carry no gradient
+    return Cast(dtype)(x)
+
+
+def move_to(x, backend):
+    return MoveTo(backend)(x)
+
+
+def clone(x):
+    return Clone()(x)

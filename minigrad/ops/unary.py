@@ -1,0 +1,224 @@
+"""Elementwise functions: exp log sqrt abs clamp maximum minimum, and the activations."""
+from ..autograd import Function
+
+
+class Exp(Function):
+    float_only = True
+
+    def forward(self, x):
+        self.y = self.xp.exp(x)
+        return self.y
+
+    def backward(self, gy):
+        # d exp(x)/dx = exp(x)
+        return gy * self.y
+
+
+class Log(Function):
+    float_only = True
+
+    def forward(self, x):
+        self.x = x
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        # d log(x)/dx = 1/x
+        return gy / self.x
+
+
+class Log1p(Function):
+    float_only = True
+
+    def forward(self, x):
+        self.x = x
+        return self.xp.log1p(x)
+
+    def backward(self, gy):
+        # d log(1+x)/dx = 1/(1+x)
+        return gy / (self.x + 1)
+
+
+class Sqrt(Function):
+    float_only = True
+
+    def forward(self, x):
+        self.y = self.xp.sqrt(x)
+        return self.y
+
+    def backward(self, gy):
+        # d sqrt(x)/dx = 1 / (2 sqrt(x))
+        return gy / (2 * self.y)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.x = x
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        # d|x|/dx = sign(x), 0 at x = 0 (torch's choice)
+        return gy * self.xp.sign(self.x)
+
+
+class Clamp(Function):
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        xp = self.xp
+        self.mask = xp.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            self.mask &= x >= self.lo
+        if self.hi is not None:
+            self.mask &= x <= self.hi
+        return xp.clip(x, self.lo, self.hi)
+
+    def backward(self, gy):
+        # d clamp(x)/dx = 1 inside [lo, hi] (bounds included, as torch), 0 outside
+        return gy * self.mask
+
+
+class Maximum(Function):
+    promote = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.xp.maximum(a, b)
+
+    def backward(self, gy):
+        # gradient to the larger input; ties split it in half (torch)
+        xp, a, b = self.xp, self.a, self.b
+        half = gy / 2
+        ga = xp.where(a > b, gy, xp.where(a == b, half, 0))
+        gb = xp.where(b > a, gy, xp.where(a == b, half, 0))
+        return ga, gb
+
+
+class Minimum(Function):
+    promote = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.xp.minimum(a, b)
+
+    def backward(self, gy):
+        # gradient to the smaller input; ties split it in half (torch)
+        xp, a, b = self.xp, self.a, self.b
+        half = gy / 2
+        ga = xp.where(a < b, gy, xp.where(a == b, half, 0))
+        gb = xp.where(b < a, gy, xp.where(a == b, half, 0))
+        return ga, gb
+
+
+class Sigmoid(Function):
+    float_only = True
+
+    def forward(self, x):
+        xp = self.xp
+        # exp of -|x| only, so large |x| never overflows
+        e = xp.exp(-xp.abs(x))
+        self.y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return self.y
+
+    def backward(self, gy):
+        # d sigmoid(x)/dx = (1 - y) y
+        return gy * (1 - self.y) * self.y
+
+
+class Tanh(Function):
+    float_only = True
+
+    def forward(self, x):
+        self.y = self.xp.tanh(x)
+        return self.y
+
+    def backward(self, gy):
+        # d tanh(x)/dx = 1 - y^2
+        return gy * (1 - self.y * self.y)
+
+
+class ReLU(Function):
+    def forward(self, x):
+        y = self.xp.maximum(x, 0)
+        self.mask = y > 0
+        return y
+
+    def backward(self, gy):
+        # d relu(x)/dx = 1 if x > 0 else 0  (0 at the kink, as torch)
+        return gy * self.mask
+
+
+class LeakyReLU(Function):
+    def __init__(self, negative_slope=0.01):
+        self.slope = negative_slope
+
+    def forward(self, x):
+        self.mask = x > 0
+        return self.xp.where(self.mask, x, x * self.slope)
+
+    def backward(self, gy):
+        # d/dx = 1 if x > 0 else negative_slope
+        return self.xp.where(self.mask, gy, gy * self.slope)
+
+
+def exp(x):
+    return Exp()(x)
+
+
+def log(x):
+    return Log()(x)
+
+
+def log1p(x):
+    return Log1p()(x)
+
+
+def sqrt(x):
+    return Sqrt()(x)
+
+
+def abs(x):
+    return Abs()(x)
+
+
+def clamp(x, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return Clamp(_scalar(min), _scalar(max))(x)
+
+
+clip = clamp
+
+
+def _scalar(v):
+    return v.item() if hasattr(v, "item") and not isinstance(v, (int, float)) else v
+
+
+def maximum(a, b):
+    return Maximum()(a, b)
+
+
+def minimum(a, b):
+    return Minimum()(a, b)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU(negative_slope)(x)
+
+
+def square(x):
+    from .arith import mul
+
+    return mul(x, x)

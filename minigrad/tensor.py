@@ -1,0 +1,523 @@
+"""Tensor: a backend array (`.data`), its gradient and the op that made it."""
+import builtins
+from collections import namedtuple
+
+import numpy
+
+from . import dtypes
+from .autograd import is_grad_enabled, run_backward
+from .backend import Device, backend_name, get_array_module, get_default_backend, get_xp, move, name_of, to_numpy
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _infer_array(data, dtype, xp):
+    """Array for minigrad.tensor(data): Python floats become the default dtype, ints int64 (as torch)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if get_array_module(data) is not numpy or isinstance(data, numpy.ndarray):
+        a = data  # an array keeps its dtype, as torch.tensor(np_array) does
+    else:
+        a = numpy.asarray(data if not isinstance(data, (list, tuple)) else _host_list(data))
+        if a.dtype.kind == "f" and not isinstance(data, numpy.generic):
+            a = a.astype(dtypes.get_default_dtype())
+        elif a.dtype.kind in "iu" and not isinstance(data, numpy.generic):
+            a = a.astype(dtypes.int64)
+    if dtype is not None:
+        a = a.astype(dtype, copy=False)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"can't convert data of dtype {a.dtype} to a tensor: only bool, int and float are supported")
+    return xp.array(a, copy=True) if xp is numpy else xp.asarray(a).copy()
+
+
+def _host_list(data):
+    # lists of tensors (e.g. [t.item() ...] forgotten) are turned into plain values
+    return [(_host_list(d) if isinstance(d, (list, tuple)) else (d.item() if isinstance(d, Tensor) else d)) for d in data]
+
+
+def as_operand(x, like):
+    """Wrap a Python/NumPy scalar as a 0-d tensor whose dtype follows torch's scalar rules."""
+    if isinstance(x, Tensor):
+        return x
+    xp = get_array_module(like.data) if like is not None else get_xp()
+    if like is not None and isinstance(x, (builtins.bool, builtins.int, builtins.float)):
+        k = like.data.dtype
+        if isinstance(x, builtins.bool):
+            d = k
+        elif isinstance(x, builtins.int):
+            d = k if k.kind != "b" else dtypes.int64
+        else:
+            d = k if k.kind == "f" else dtypes.get_default_dtype()
+        return Tensor._wrap(xp.asarray(x, dtype=d))
+    if isinstance(x, numpy.ndarray) or get_array_module(x) is not numpy:
+        return Tensor._wrap(xp.asarray(x))
+    return Tensor._wrap(_infer_array(x, None, xp))
+
+
+class Tensor:
+    """An n-d array with reverse-mode autodiff, shaped like torch.Tensor."""
+
+    __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
+
+    def __init__(self, data, dtype=None, requires_grad=False, device=None):
+        xp = get_xp(device) if device is not None else (
+            get_array_module(data) if not isinstance(data, Tensor) else get_array_module(data.data)
+        )
+        if device is None and xp is numpy and get_default_backend() == "cupy":
+            xp = get_xp("cupy")
+        self.data = _infer_array(data, dtypes.as_dtype(dtype), xp)
+        self.grad = None
+        self._ctx = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array, requires_grad=False):
+        """Fast constructor from a backend array (no copy, no checks); used by ops."""
+        t = cls.__new__(cls)
+        if type(array) is not numpy.ndarray and get_array_module(array) is numpy:
+            array = numpy.asarray(array)  # numpy reductions return scalars; keep 0-d arrays
+        t.data = array
+        t.grad = None
+        t._ctx = None
+        t.requires_grad = requires_grad
+        return t
+
+    # ---- attributes -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def device(self):
+        return Device(self.backend)
+
+    @property
+    def backend(self):
+        return name_of(get_array_module(self.data))
+
+    @property
+    def xp(self):
+        return get_array_module(self.data)
+
+    @property
+    def is_cuda(self):
+        return self.backend == "cupy"
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    @property
+    def T(self):
+        return ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):
+        return ops.transpose(self, -2, -1)
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    nelement = numel
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __hash__(self):
+        return id(self)
+
+    # ---- autograd ---------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's .grad (gradient= for non-scalar outputs)."""
+        if create_graph:
+            raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+        run_backward(self, gradient, retain_graph=builtins.bool(retain_graph))
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients (got {self.dtype}); "
+                "convert first, e.g. x.float().requires_grad_()"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        """Keep .grad on a non-leaf tensor after backward."""
+        if self._ctx is not None:
+            import weakref
+
+            self._ctx._retained = weakref.ref(self)
+        return self
+
+    def detach(self):
+        return Tensor._wrap(self.data)
+
+    def detach_(self):
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def clone(self):
+        return ops.clone(self)
+
+    # ---- conversion -------------------------------------------------------------------------
+    def item(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return to_numpy(self.data).tolist()
+
+    def numpy(self, force=False):
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self.backend == "cupy" and not force:
+            raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.")
+        return to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def to(self, *args, **kwargs):
+        """to(device), to(dtype) or to(device, dtype); 'cpu'/'numpy' and 'cuda'/'cupy' name the backends."""
+        device = kwargs.pop("device", None)
+        dtype = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, (str, Device)):
+                device = a
+            elif isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            else:
+                dtype = a
+        out = self
+        if dtype is not None:
+            out = ops.cast(out, dtypes.as_dtype(dtype))
+        if device is not None and backend_name(device) != out.backend:
+            out = ops.move_to(out, backend_name(device))
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda")
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"minigrad.{self.dtype}"
+        return self.to(dtypes.as_dtype(dtype))
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool)
+
+    def __float__(self):
+        return builtins.float(self.item())
+
+    def __int__(self):
+        return builtins.int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
+        return builtins.bool(self.item())
+
+    def __format__(self, spec):
+        if self.data.size == 1 and self.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __repr__(self):
+        body = numpy.array2string(
+            to_numpy(self.data), separator=", ", prefix="tensor(", precision=4,
+            floatmode="maxprec_equal" if self.dtype.kind == "f" else "maxprec",
+        )
+        extras = []
+        if self.backend == "cupy":
+            extras.append("device='cuda:0'")
+        if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool) or (
+            self.data.size == 0 and self.dtype != dtypes.get_default_dtype()
+        ):
+            extras.append(f"dtype=minigrad.{self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ---- in-place (no graph) ----------------------------------------------------------------
+    def _check_inplace(self):
+        if is_grad_enabled() and self.requires_grad:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation. "
+                "Wrap the update in `with minigrad.no_grad():` or use the out-of-place form."
+                if self._ctx is None else
+                "in-place operations on tensors that are part of a graph are not supported; "
+                "use the out-of-place form (y = y + 1 instead of y += 1)."
+            )
+
+    def _inplace(self, other):
+        if isinstance(other, Tensor) and other.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                "in-place op with an operand that requires grad is not supported: write `x = x + y`, "
+                "or wrap the update in `with minigrad.no_grad():`"
+            )
+        self._check_inplace()
+
+    def _raw(self, other):
+        if isinstance(other, Tensor):
+            if other.backend != self.backend:
+                raise RuntimeError(
+                    f"expected both tensors on the same device, got {self.backend} and {other.backend}"
+                )
+            return other.data
+        return other
+
+    def zero_(self):
+        self._check_inplace()
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace()
+        self.data[...] = self._raw(value)
+        return self
+
+    def copy_(self, src):
+        self._check_inplace()
+        self.data[...] = self._raw(src.to(self.device) if isinstance(src, Tensor) else src)
+        return self
+
+    def add_(self, other, alpha=1):
+        self._inplace(other)
+        o = self._raw(other)
+        self.data += o if alpha == 1 else o * alpha
+        return self
+
+    def sub_(self, other, alpha=1):
+        self._inplace(other)
+        o = self._raw(other)
+        self.data -= o if alpha == 1 else o * alpha
+        return self
+
+    def mul_(self, other):
+        self._inplace(other)
+        self.data *= self._raw(other)
+        return self
+
+    def div_(self, other):
+        self._inplace(other)
+        self.data /= self._raw(other)
+        return self
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace()
+        self.xp.clip(self.data, min, max, out=self.data)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        from . import random
+
+        self._check_inplace()
+        self.data[...] = random.uniform(self.shape, a, b, self.dtype, self.backend)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        from . import random
+
+        self._check_inplace()
+        self.data[...] = random.normal(self.shape, mean, std, self.dtype, self.backend)
+        return self
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def __setitem__(self, index, value):
+        self._check_inplace()
+        self.data[ops.raw_index(index)] = self._raw(value)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    # ---- arithmetic -------------------------------------------------------------------------
+    def __add__(self, o):
+        return ops.add(self, o)
+
+    def __radd__(self, o):
+        return ops.add(o, self)
+
+    def __sub__(self, o):
+        return ops.sub(self, o)
+
+    def __rsub__(self, o):
+        return ops.sub(o, self)
+
+    def __mul__(self, o):
+        return ops.mul(self, o)
+
+    def __rmul__(self, o):
+        return ops.mul(o, self)
+
+    def __truediv__(self, o):
+        return ops.div(self, o)
+
+    def __rtruediv__(self, o):
+        return ops.div(o, self)
+
+    def __floordiv__(self, o):
+        return ops.floor_divide(self, o)
+
+    def __mod__(self, o):
+        return ops.remainder(self, o)
+
+    def __pow__(self, o):
+        return ops.pow(self, o)
+
+    def __rpow__(self, o):
+        return ops.pow(o, self)
+
+    def __matmul__(self, o):
+        return ops.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return ops.matmul(o, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    # comparisons and logic: no gradient, bool results
+    def __eq__(self, o):
+        return ops.eq(self, o)
+
+    def __ne__(self, o):
+        return ops.ne(self, o)
+
+    def __lt__(self, o):
+        return ops.lt(self, o)
+
+    def __le__(self, o):
+        return ops.le(self, o)
+
+    def __gt__(self, o):
+        return ops.gt(self, o)
+
+    def __ge__(self, o):
+        return ops.ge(self, o)
+
+    def __and__(self, o):
+        return ops.logical_op(self, o, "bitwise_and")
+
+    __rand__ = __and__
+
+    def __or__(self, o):
+        return ops.logical_op(self, o, "bitwise_or")
+
+    __ror__ = __or__
+
+    def __xor__(self, o):
+        return ops.logical_op(self, o, "bitwise_xor")
+
+    def __invert__(self):
+        return ops.logical_not(self) if self.dtype == dtypes.bool else ops.bitwise_not(self)
+
+
+from . import ops  # noqa: E402  (ops needs Tensor defined first)
+
+
+def _method(name, fn_name=None):
+    fn_name = fn_name or name
+
+    def method(self, *args, **kwargs):
+        return getattr(ops, fn_name)(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"Same as minigrad.{fn_name}(self, ...)."
+    return method
+
+
+# Methods that are the module-level function applied to self (x.exp() == minigrad.exp(x)).
+for _name in [
+    "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "log1p", "sqrt", "abs", "clamp",
+    "maximum", "minimum", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "sum", "mean", "max",
+    "min", "argmax", "argmin", "reshape", "view", "flatten", "transpose", "permute", "unsqueeze",
+    "squeeze", "expand", "repeat", "var", "std", "all", "any", "eq", "ne", "lt", "le", "gt", "ge",
+    "square", "sign", "masked_fill", "prod", "cumsum", "logsumexp", "norm", "where", "amax", "amin",
+    "isnan", "isinf", "isfinite", "floor", "ceil", "round", "reciprocal", "t", "clone",
+]:
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _method(_name))
+Tensor.clip = _method("clip", "clamp")
+Tensor.mm = _method("mm", "matmul")
+Tensor.multiply = _method("multiply", "mul")
+Tensor.divide = _method("divide", "div")
+Tensor.subtract = _method("subtract", "sub")
+Tensor.view_as = lambda self, other: ops.reshape(self, other.shape)
+Tensor.reshape_as = Tensor.view_as
+Tensor.expand_as = lambda self, other: ops.expand(self, other.shape)
+
