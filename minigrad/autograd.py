@@ -2,8 +2,17 @@
 import contextlib
 import threading
 
+import numpy
+
 from . import dtypes
-from .backend import get_array_module, name_of
+from .backend import _cupy, get_array_module, name_of
+
+Tensor = as_operand = None  # bound by minigrad.tensor once Tensor exists (the two modules need each other)
+
+
+def _bind_tensor(tensor_cls, as_operand_fn):
+    global Tensor, as_operand
+    Tensor, as_operand = tensor_cls, as_operand_fn
 
 _state = threading.local()
 
@@ -72,24 +81,32 @@ class Function:
     differentiable = True
 
     def __call__(self, *inputs):
-        from .tensor import Tensor, as_operand
-
-        first = next((x for x in inputs if isinstance(x, Tensor)), None)
-        ts = [as_operand(x, first) for x in inputs]
-        _check_same_backend(ts, type(self).__name__)
+        ts = inputs
+        for x in inputs:
+            if not isinstance(x, Tensor):  # a Python/NumPy scalar operand: wrap it (rare path)
+                first = next((t for t in inputs if isinstance(t, Tensor)), None)
+                ts = [as_operand(t, first) for t in inputs]
+                break
+        if _cupy is not None:  # with numpy alone every array is on one backend
+            _check_same_backend(ts, type(self).__name__)
         xs = [t.data for t in ts]
-        if self.promote and len(xs) > 1:
+        if self.promote and len(xs) > 1 and xs[0].dtype != xs[1].dtype:
             xs = _promote(ts, xs)
         if self.float_only:
             xs = [x if x.dtype.kind == "f" else x.astype(dtypes.get_default_dtype()) for x in xs]
-        self.xp = get_array_module(xs[0])
+        self.xp = get_array_module(xs[0]) if _cupy is not None else numpy
         y = self.forward(*xs)
-        needs = self.differentiable and is_grad_enabled() and any(t.requires_grad for t in ts)
-        out = Tensor._wrap(y, requires_grad=needs)
+        needs = False
+        if self.differentiable and getattr(_state, "enabled", True):
+            for t in ts:
+                if t.requires_grad:
+                    needs = True
+                    break
+        out = Tensor._wrap(y, needs)
         if needs:
             self.inputs = ts
             self.needs_input_grad = tuple(t.requires_grad for t in ts)
-            self.in_meta = [(t.shape, t.data.dtype) for t in ts]
+            self.in_meta = [(t.data.shape, t.data.dtype) for t in ts]
             out._ctx = self
         return out
 
@@ -173,8 +190,6 @@ _FREED_MSG = (
 
 def run_backward(root, gradient=None, retain_graph=False):
     """Reverse-mode sweep from `root`, accumulating into the .grad of leaves."""
-    from .tensor import Tensor
-
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     xp = get_array_module(root.data)
@@ -222,8 +237,6 @@ def run_backward(root, gradient=None, retain_graph=False):
 def _accumulate(t, g, handed_out):
     """Add g into t.grad. A fresh .grad owns its array, so in-place edits of one leaf's grad
     (t.grad.zero_(), optimizer updates) can never reach another leaf's."""
-    from .tensor import Tensor
-
     if t.grad is None:
         if not g.flags.owndata or id(g) in handed_out or not g.flags.writeable:
             g = g.copy()

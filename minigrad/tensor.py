@@ -75,7 +75,7 @@ class Tensor:
     @classmethod
     def _wrap(cls, array, requires_grad=False):
         """Fast constructor from a backend array (no copy, no checks); used by ops."""
-        t = cls.__new__(cls)
+        t = object.__new__(cls)
         if type(array) is not numpy.ndarray and get_array_module(array) is numpy:
             array = numpy.asarray(array)  # numpy reductions return scalars; keep 0-d arrays
         t.data = array
@@ -487,6 +487,9 @@ class Tensor:
         return ops.logical_not(self) if self.dtype == dtypes.bool else ops.bitwise_not(self)
 
 
+from . import autograd as _autograd  # noqa: E402
+
+_autograd._bind_tensor(Tensor, as_operand)
 from . import ops  # noqa: E402  (ops needs Tensor defined first)
 
 
