@@ -1,0 +1,136 @@
+"""Shared benchmark machinery: machine description, paired timing (minigrad vs torch), JSON output."""
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+
+def machine():
+    """CPU, cores, BLAS, GPU and library versions, printed by every benchmark."""
+    info = {"date": time.strftime("%Y-%m-%d"), "python": platform.python_version(), "numpy": np.__version__,
+            "cpu": _cpu_model(), "cores": os.cpu_count()}
+    try:
+        from threadpoolctl import threadpool_info
+
+        info["blas"] = ", ".join(f"{d.get('internal_api')} {d.get('version')} ({d.get('num_threads')} threads, "
+                                 f"{d.get('architecture')})" for d in threadpool_info() if d.get("user_api") == "blas")
+    except ImportError:
+        info["blas"] = "unknown (threadpoolctl not installed)"
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name(0)
+    except ImportError:
+        info["torch"] = None
+    from minigrad.backend import cupy_available
+
+    if cupy_available():
+        import cupy
+
+        info["cupy"] = cupy.__version__
+        info["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        if os.environ.get(var):
+            info[var] = os.environ[var]
+    return info
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def print_machine(info):
+    print("machine: " + "; ".join(f"{k}={v}" for k, v in info.items()))
+
+
+def paired(fns, rounds, warmup=1, sync=None):
+    """Time each callable in `fns` (dict name -> fn) alternately, `rounds` times after `warmup` untimed rounds.
+
+    Returns name -> list of seconds. Alternating keeps slow drifts of the machine from favouring one side.
+    """
+    names = list(fns)
+    for _ in range(warmup):
+        for n in names:
+            fns[n]()
+            if sync:
+                sync()
+    times = {n: [] for n in names}
+    for r in range(rounds):
+        order = names if r % 2 == 0 else names[::-1]
+        for n in order:
+            if sync:
+                sync()
+            t0 = time.perf_counter()
+            fns[n]()
+            if sync:
+                sync()
+            times[n].append(time.perf_counter() - t0)
+    return times
+
+
+def summary(times, ref="torch"):
+    """Median, spread (min-max) per name and the ratio name/ref computed pair by pair."""
+    out = {}
+    for n, ts in times.items():
+        row = {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "rounds": len(ts)}
+        if ref in times and n != ref:
+            ratios = [a / b for a, b in zip(ts, times[ref])]
+            row.update(ratio_median=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios))
+        out[n] = row
+    return out
+
+
+def base_parser(doc):
+    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--rounds", type=int, default=5, help="timed rounds per engine")
+    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cpu: numpy vs torch CPU; cuda: cupy vs torch CUDA (TF32 off)")
+    p.add_argument("--json", default=None, help="write results here (default benchmarks/out/NAME.json)")
+    return p
+
+
+def write(name, result, path=None):
+    path = path or os.path.join(os.path.dirname(__file__), "out", f"{name}.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"wrote {path}")
+    return path
+
+
+def torch_setup(device):
+    import torch
+
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    return torch
+
+
+def sync_for(device):
+    if device != "cuda":
+        return None
+    import cupy
+    import torch
+
+    def sync():
+        torch.cuda.synchronize()
+        cupy.cuda.Device().synchronize()
+
+    return sync

@@ -1,0 +1,237 @@
+"""What every experiment shares: engines (minigrad or torch), data as arrays, the training loop, outputs.
+
+The training loop is written once against the torch-shaped API, so the same code trains a minigrad model and
+a torch model; both see the same batches in the same order (`epoch_order`).
+"""
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+
+COMMON_FLAGS = ("backend", "engine", "epochs", "batch_size", "lr", "optimizer", "seed", "data_dir", "out")
+
+
+def add_common_args(parser, cfg):
+    """The flags every experiment takes, with the experiment's own defaults from `cfg`."""
+    parser.add_argument("--backend", choices=["numpy", "cupy"], default=cfg.get("backend", "numpy"),
+                        help="array backend: numpy (CPU) or cupy (GPU); with --engine torch: cpu or cuda")
+    parser.add_argument("--engine", choices=["minigrad", "torch"], default=cfg.get("engine", "minigrad"))
+    parser.add_argument("--epochs", type=int, default=cfg["epochs"])
+    parser.add_argument("--batch-size", type=int, default=cfg["batch_size"])
+    parser.add_argument("--lr", type=float, default=cfg["lr"])
+    parser.add_argument("--optimizer", default=cfg["optimizer"],
+                        choices=["sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"])
+    parser.add_argument("--seed", type=int, default=cfg.get("seed", 0))
+    parser.add_argument("--data-dir", default=cfg.get("data_dir"),
+                        help="folder with the IDX files (default: $MINIGRAD_DATA, then ./data)")
+    parser.add_argument("--out", default=cfg.get("out"), help="folder for metrics.json and figures")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"))
+    parser.add_argument("--limit", type=int, default=cfg.get("limit"),
+                        help="use only the first N training images (quick runs and tests)")
+    parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
+    return parser
+
+
+def config_from_args(args):
+    return {k: v for k, v in vars(args).items()}
+
+
+class Engine:
+    """One of the two engines behind the same torch-shaped API: lib, nn, F, optim, device."""
+
+    def __init__(self, name="minigrad", backend="numpy", dtype="float32"):
+        self.name, self.backend = name, backend
+        if name == "torch":
+            import torch
+
+            self.lib = torch
+            self.device = "cuda" if backend == "cupy" else "cpu"
+            if self.device == "cuda":  # TF32 off: compare exact float32 GEMMs with CuPy's
+                torch.backends.cuda.matmul.allow_tf32 = False
+                torch.backends.cudnn.allow_tf32 = False
+        elif name == "minigrad":
+            import minigrad
+
+            self.lib = minigrad
+            self.device = "cuda" if backend == "cupy" else "cpu"
+            if backend == "cupy":
+                minigrad.backend.get_xp("cupy")  # fail early with the install hint
+        else:
+            raise ValueError(f"unknown engine {name!r}: use 'minigrad' or 'torch'")
+        self.dtype = getattr(self.lib, dtype)
+        self.nn = self.lib.nn
+        self.F = self.lib.nn.functional
+        self.optim = self.lib.optim
+
+    def tensor(self, array):
+        """Host NumPy array -> engine tensor on this engine's device (dtype kept)."""
+        if self.name == "torch":
+            return self.lib.from_numpy(np.ascontiguousarray(array)).to(self.device)
+        return self.lib.tensor(array, device=self.device)
+
+    def numpy(self, t):
+        if self.name == "torch":
+            return t.detach().cpu().numpy()
+        from minigrad.backend import to_numpy
+
+        return to_numpy(t.detach().data)
+
+    def seed(self, s):
+        self.lib.manual_seed(s)
+
+    def sync(self):
+        if self.device == "cuda":
+            self.lib.cuda.synchronize()
+
+    def model(self, name, **kwargs):
+        from reference.models import build
+
+        m = build(self.name, name, **kwargs).to(self.device)
+        return m.double() if self.dtype == self.lib.float64 else m
+
+    def make_optimizer(self, name, params, lr, **kwargs):
+        cls = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "adagrad": "Adagrad", "adadelta": "Adadelta",
+               "rmsprop": "RMSprop"}[name.lower()]
+        return getattr(self.optim, cls)(params, lr=lr, **kwargs)
+
+
+def epoch_order(n, seed, epoch, shuffle=True):
+    """The order in which epoch `epoch` visits the n training samples (the same for both engines)."""
+    if not shuffle:
+        return np.arange(n, dtype=np.int64)
+    return np.random.default_rng([seed, epoch]).permutation(n).astype(np.int64)
+
+
+def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None, targets_float=False):
+    """One pass over X[order] in mini-batches; returns the per-step training losses (host array)."""
+    model.train()
+    idx_all = E.tensor(order)
+    losses = []
+    for start in range(0, len(order), batch_size):
+        idx = idx_all[start:start + batch_size]
+        out = model(X[idx])
+        loss = loss_fn(out, y[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach())
+        if bar is not None:
+            bar.update(1)
+            if len(losses) % 50 == 0:
+                bar.set_postfix(loss=f"{float(losses[-1].item()):.4f}")
+    return np.array([float(v.item()) for v in losses])
+
+
+def predict(E, model, X, batch_size=1000):
+    """Model outputs for all of X in eval mode, without a graph (host array)."""
+    model.eval()
+    outs = []
+    with E.lib.no_grad():
+        for start in range(0, X.shape[0], batch_size):
+            outs.append(E.numpy(model(X[start:start + batch_size])))
+    return np.concatenate(outs)
+
+
+def evaluate(E, model, loss_fn, X, y, batch_size=1000):
+    """(mean loss, accuracy, predicted classes) of a multi-class model over X, y."""
+    model.eval()
+    total, n = 0.0, X.shape[0]
+    outs = []
+    with E.lib.no_grad():
+        for start in range(0, n, batch_size):
+            xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+            out = model(xb)
+            total += float(loss_fn(out, yb).item()) * xb.shape[0]
+            outs.append(E.numpy(out))
+    logits = np.concatenate(outs)
+    pred = logits.argmax(1)
+    return total / n, float((pred == E.numpy(y)).mean()), pred
+
+
+def progress(total, desc, enabled=True):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+
+
+def load_arrays(name="mnist", data_dir=None, normalize=None):
+    """(X_train, y_train, X_test, y_test) as host arrays: X float32 (N, 784) in [0, 1] (then normalised)."""
+    from minigrad.data import FashionMNIST, MNIST
+    from minigrad.backend import to_numpy
+
+    cls = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "fashion_mnist": FashionMNIST}[name]
+    out = []
+    for train in (True, False):
+        ds = cls(root=data_dir, train=train)
+        images = to_numpy(getattr(ds.data, "data", ds.data))
+        labels = to_numpy(getattr(ds.targets, "data", ds.targets)).astype(np.int64)
+        X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)  # torchvision ToTensor
+        if normalize is not None:
+            mean, std = normalize
+            X = (X - np.float32(mean)) / np.float32(std)
+        out += [X, labels]
+    return tuple(out)
+
+
+def split_indices(n, n_val, seed):
+    """Seeded split of range(n) into (train, validation) index arrays."""
+    perm = np.random.default_rng(seed).permutation(n)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def out_dir(cfg, default):
+    path = cfg.get("out") or default
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def write_json(path, obj):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2, default=_jsonable)
+    return path
+
+
+def _jsonable(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def savefig(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+class Timer:
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+        return False
+
+
+def parser_for(module_doc, cfg):
+    p = argparse.ArgumentParser(description=module_doc.strip().splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    return add_common_args(p, cfg)
