@@ -1,0 +1,302 @@
+"""TensorDataset, Subset, DataLoader, random_split, filter_by_labels, stratified_split (torch.utils.data's shape).
+
+Index work (permutations, masks of labels) is host-side NumPy on purpose: orders must be
+reproducible and readable by a parity harness; the data itself stays on its backend and batches
+are gathered there with the permutation (no per-sample Python loop) whenever the dataset exposes
+its whole arrays (`_whole_arrays()`: TensorDataset, Subset of one, MNIST with batchable transforms).
+"""
+import math
+from collections.abc import Mapping
+
+import numpy
+
+from .. import random as mg_random
+from ..backend import backend_name, get_array_module, get_default_backend, move, name_of, to_numpy
+from ..tensor import Tensor
+
+
+class TensorDataset:
+    """Dataset of tensors sharing their first dimension N: item i is (t[i] for t in tensors)."""
+
+    def __init__(self, *tensors):
+        tensors = tuple(t if isinstance(t, Tensor) else Tensor._wrap(t) if _is_array(t) else Tensor(t)
+                        for t in tensors)
+        if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
+            raise ValueError("Size mismatch between tensors: all must share their first dimension N.")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return len(self.tensors[0])
+
+    def _whole_arrays(self):
+        return tuple(t.data for t in self.tensors)
+
+
+class Subset:
+    """The items of `dataset` at `indices` (in that order)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        indices = to_numpy(indices.data if isinstance(indices, Tensor) else indices)
+        self.indices = numpy.asarray(indices, dtype=numpy.int64)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, (list, tuple)):
+            return [self[i] for i in idx]
+        return self.dataset[int(self.indices[idx])]
+
+    def __len__(self):
+        return len(self.indices)
+
+    def _whole_arrays(self):
+        base = getattr(self.dataset, "_whole_arrays", lambda: None)()
+        if base is None:
+            return None
+        return tuple(a[move(self.indices, name_of(get_array_module(a)))] for a in base)
+
+
+class LabelSubset(Subset):
+    """Subset whose integer labels (last item field) are mapped through a lookup table (see filter_by_labels)."""
+
+    def __init__(self, dataset, indices, label_map, targets):
+        super().__init__(dataset, indices)
+        self.label_map = label_map  # numpy int64: old label -> new label
+        self.targets = Tensor._wrap(targets)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, (list, tuple)):
+            return [self[i] for i in idx]
+        item = list(self.dataset[int(self.indices[idx])])
+        item[-1] = int(self.label_map[int(item[-1])])
+        return tuple(item)
+
+    def _whole_arrays(self):
+        arrays = super()._whole_arrays()
+        if arrays is None:
+            return None
+        y = arrays[-1]
+        return arrays[:-1] + (move(self.label_map, name_of(get_array_module(y)))[y],)
+
+
+class DataLoader:
+    """Batches of a dataset: lists of Tensors (x float, y int64 for MNIST), optionally shuffled per epoch.
+
+    shuffle order: `seed=` (or an int / numpy Generator as `generator=`) gives the loader its own
+    reproducible stream; otherwise the global one that minigrad.manual_seed seeds. After iter(loader)
+    `loader.order` holds that epoch's index order and `loader.batch_indices()` its per-batch split.
+    device: backend the batches land on (default: where the data is; the default backend for datasets).
+    num_workers / pin_memory are accepted for torch compatibility and ignored.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, seed=None,
+                 collate_fn=None, device=None, num_workers=0, pin_memory=False):
+        if batch_size is None or int(batch_size) < 1:
+            raise ValueError(f"batch_size should be a positive integer, got {batch_size!r}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.collate_fn = collate_fn
+        self.device = None if device is None else backend_name(device)
+        self._rng = _make_rng(generator, seed)
+        self._whole = None  # whole arrays on the target backend, captured at first iteration
+        self.order = None
+        self.epoch = 0
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def next_order(self):
+        """Draw the next epoch's index order (int64 numpy array) and make it `self.order`."""
+        n = len(self.dataset)
+        if self.shuffle:
+            rng = self._rng if self._rng is not None else mg_random.generator("numpy")
+            self.order = numpy.asarray(rng.permutation(n), dtype=numpy.int64)
+        else:
+            self.order = numpy.arange(n, dtype=numpy.int64)
+        self.epoch += 1
+        return self.order
+
+    def batch_indices(self, order=None):
+        """The epoch's order cut into batches (the last one partial unless drop_last)."""
+        order = self.order if order is None else order
+        return [order[i:i + self.batch_size] for i in range(0, len(self) * self.batch_size, self.batch_size)]
+
+    def __iter__(self):
+        order = self.next_order()  # drawn now, not at the first next(): the order is readable right away
+        arrays = self._whole_arrays()
+        if arrays is not None:
+            return self._iter_whole(arrays, order)
+        return self._iter_generic(order)
+
+    def _whole_arrays(self):
+        if self._whole is None and self.collate_fn is None and hasattr(self.dataset, "_whole_arrays"):
+            arrays = self.dataset._whole_arrays()
+            if arrays is not None:
+                target = self.device
+                if target is None and not isinstance(_root(self.dataset), TensorDataset):
+                    target = get_default_backend()  # tensors a user built stay put; file data go to the default
+                self._whole = tuple(a if target is None else move(a, target) for a in arrays)
+        return self._whole
+
+    def _iter_whole(self, arrays, order):
+        idx = move(order, name_of(get_array_module(arrays[0])))
+        stop = len(self) * self.batch_size
+        for i in range(0, stop, self.batch_size):
+            sel = idx[i:i + self.batch_size]
+            yield [Tensor._wrap(a[sel]) for a in arrays]
+
+    def _iter_generic(self, order):
+        collate = self.collate_fn or default_collate
+        for sel in self.batch_indices(order):
+            batch = collate([self.dataset[int(i)] for i in sel])
+            yield batch if self.device is None else _to_device(batch, self.device)
+
+
+def default_collate(samples):
+    """Stack a list of samples field by field into Tensors, as torch's default_collate."""
+    elem = samples[0]
+    if isinstance(elem, Tensor):
+        xp = elem.xp
+        return Tensor._wrap(xp.stack([s.data for s in samples]))
+    if isinstance(elem, numpy.ndarray) or name_of(get_array_module(elem)) == "cupy":
+        return Tensor._wrap(get_array_module(elem).stack(samples))
+    if isinstance(elem, (bool, numpy.bool_)):
+        return Tensor._wrap(numpy.asarray(samples, dtype=numpy.bool_))
+    if isinstance(elem, (int, numpy.integer)):
+        return Tensor._wrap(numpy.asarray(samples, dtype=numpy.int64))
+    if isinstance(elem, float):
+        return Tensor._wrap(numpy.asarray(samples, dtype=numpy.float64))  # torch collates Python floats as float64
+    if isinstance(elem, numpy.generic):
+        return Tensor._wrap(numpy.asarray(samples))
+    if isinstance(elem, str):
+        return list(samples)
+    if isinstance(elem, Mapping):
+        return {k: default_collate([s[k] for s in samples]) for k in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):
+        return type(elem)(*(default_collate(list(f)) for f in zip(*samples)))
+    if isinstance(elem, (tuple, list)):
+        return [default_collate(list(f)) for f in zip(*samples)]
+    raise TypeError(f"default_collate: samples of type {type(elem).__name__} are not supported")
+
+
+def random_split(dataset, lengths, generator=None, seed=None):
+    """Split into non-overlapping Subsets of the given lengths (or fractions summing to 1), shuffled."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= n:  # fractions, rounded as torch does
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n:
+        raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input dataset ({n})!")
+    rng = _make_rng(generator, seed) or mg_random.generator("numpy")
+    perm = numpy.asarray(rng.permutation(n), dtype=numpy.int64)
+    offsets = numpy.cumsum([0] + lengths)
+    return [Subset(dataset, perm[offsets[k]:offsets[k + 1]]) for k in range(len(lengths))]
+
+
+def filter_by_labels(data, labels, relabel=False, positive=None):
+    """Keep only samples whose label is in `labels`; optionally relabel them.
+
+    data: a dataset with `.targets` (MNIST), a TensorDataset (labels = last tensor), or a pair (X, y)
+    of Tensors or arrays. relabel=True maps labels[i] -> i; positive=k maps k -> 1 and the rest -> 0
+    (e.g. labels=(1, 7), positive=7 is the 1-vs-7 task). Returns the same kind as given
+    (a LabelSubset for a dataset, preserving its transforms).
+    """
+    labels = [int(v) for v in labels]
+    if isinstance(data, (tuple, list)):
+        X, y = data
+        y_host = to_numpy(y.data if isinstance(y, Tensor) else y)
+    elif isinstance(data, TensorDataset):
+        y_host = to_numpy(data.tensors[-1].data)
+    else:
+        t = data.targets
+        y_host = to_numpy(t.data if isinstance(t, Tensor) else t)
+    y_host = numpy.asarray(y_host, dtype=numpy.int64)
+    keep = numpy.flatnonzero(numpy.isin(y_host, labels))
+    table = numpy.arange(max(int(y_host.max(initial=0)), max(labels)) + 1, dtype=numpy.int64)
+    if positive is not None:
+        table = (table == int(positive)).astype(numpy.int64)
+    elif relabel:
+        for i, v in enumerate(labels):
+            table[v] = i
+    new_y = table[y_host[keep]]
+    if isinstance(data, (tuple, list)):
+        return _take(X, keep), _like(y, new_y)
+    if isinstance(data, TensorDataset):
+        kept = [_take(t, keep) for t in data.tensors[:-1]]
+        return TensorDataset(*kept, _like(data.tensors[-1], new_y))
+    return LabelSubset(data, keep, table, new_y)
+
+
+def stratified_split(labels, fraction, seed=None):
+    """Indices (first, second): each class contributes round(fraction * its count) to first; both sorted."""
+    y = numpy.asarray(to_numpy(labels.data if isinstance(labels, Tensor) else labels)).reshape(-1)
+    if not 0.0 <= float(fraction) <= 1.0:
+        raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
+    rng = numpy.random.default_rng(seed)
+    first, second = [], []
+    for c in numpy.unique(y):
+        idx = rng.permutation(numpy.flatnonzero(y == c))
+        k = int(round(float(fraction) * len(idx)))
+        first.append(idx[:k])
+        second.append(idx[k:])
+    return _sorted_cat(first), _sorted_cat(second)
+
+
+def _sorted_cat(parts):
+    return numpy.sort(numpy.concatenate(parts)).astype(numpy.int64) if parts else numpy.zeros(0, numpy.int64)
+
+
+def _make_rng(generator, seed):
+    """A numpy Generator from seed= or generator= (int or Generator); None means 'use the global one'."""
+    if seed is not None:
+        return numpy.random.default_rng(int(seed))
+    if generator is None:
+        return None
+    if isinstance(generator, (int, numpy.integer)):
+        return numpy.random.default_rng(int(generator))
+    if hasattr(generator, "permutation"):
+        return generator
+    raise TypeError(f"generator must be an int seed or a numpy.random.Generator, got {type(generator).__name__}")
+
+
+def _is_array(a):
+    return isinstance(a, numpy.ndarray) or name_of(get_array_module(a)) == "cupy"
+
+
+def _take(x, keep):
+    if isinstance(x, Tensor):
+        return Tensor._wrap(x.data[move(keep, x.backend)])
+    return x[move(keep, name_of(get_array_module(x)))]
+
+
+def _like(y, values):
+    """values (host int64) placed like y: a Tensor on y's backend, or an array of y's kind."""
+    if isinstance(y, Tensor):
+        return Tensor._wrap(move(values, y.backend))
+    return move(values, name_of(get_array_module(y)))
+
+
+def _root(ds):
+    while isinstance(ds, Subset):
+        ds = ds.dataset
+    return ds
+
+
+def _to_device(batch, backend):
+    if isinstance(batch, Tensor):
+        return Tensor._wrap(move(batch.data, backend))
+    if isinstance(batch, dict):
+        return {k: _to_device(v, backend) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(_to_device(b, backend) for b in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to_device(b, backend) for b in batch)
+    return batch
