@@ -1,0 +1,48 @@
+"""Adadelta (torch's single-tensor formula: eps inside both square roots)."""
+from ..tensor import Tensor
+from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, scalar
+
+
+class Adadelta(Optimizer):
+    """v <- rho v + (1-rho) g^2; d = sqrt(u + eps) / sqrt(v + eps) * g; u <- rho u + (1-rho) d^2; p -= lr d."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_flags(foreach, None, capturable, differentiable)
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _step_group(self, group):
+        lr, rho, eps = scalar(group["lr"]), scalar(group["rho"]), scalar(group["eps"])
+        weight_decay, maximize = scalar(group["weight_decay"]), group["maximize"]
+        for p, state in self._with_grad(group):
+            xp, w = p.xp, p.data
+            if len(state) == 0:
+                state["step"] = 0.0
+                state["square_avg"] = Tensor._wrap(xp.zeros_like(w))
+                state["acc_delta"] = Tensor._wrap(xp.zeros_like(w))
+            state["step"] += 1.0
+            g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
+            v, u = state["square_avg"].data, state["acc_delta"].data
+            tmp = xp.empty_like(w)
+            v *= rho
+            add_sq_(xp, v, g, 1.0 - rho, tmp)
+            std = xp.add(v, eps, out=tmp)
+            xp.sqrt(std, out=std)
+            delta = xp.add(u, eps, out=xp.empty_like(u))  # out=: a 0-d result must stay an array
+            xp.sqrt(delta, out=delta)
+            delta /= std
+            delta *= g
+            u *= rho
+            add_sq_(xp, u, delta, 1.0 - rho, tmp)
+            delta *= lr  # p.add_(delta, alpha=-lr)
+            w -= delta

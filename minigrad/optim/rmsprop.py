@@ -1,0 +1,65 @@
+"""RMSprop, plain or centered, with optional momentum (torch's single-tensor formulas)."""
+from ..tensor import Tensor
+from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, scalar
+
+
+class RMSprop(Optimizer):
+    """v <- alpha v + (1-alpha) g^2; p -= lr g / (sqrt(v - gbar^2 if centered else v) + eps)."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_flags(foreach, None, capturable, differentiable)
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _step_group(self, group):
+        lr, alpha, eps = scalar(group["lr"]), scalar(group["alpha"]), scalar(group["eps"])
+        weight_decay, momentum = scalar(group["weight_decay"]), scalar(group["momentum"])
+        centered, maximize = group["centered"], group["maximize"]
+        for p, state in self._with_grad(group):
+            xp, w = p.xp, p.data
+            if len(state) == 0:
+                state["step"] = 0.0
+                state["square_avg"] = Tensor._wrap(xp.zeros_like(w))
+                if momentum > 0:
+                    state["momentum_buffer"] = Tensor._wrap(xp.zeros_like(w))
+                if centered:
+                    state["grad_avg"] = Tensor._wrap(xp.zeros_like(w))
+            state["step"] += 1.0
+            g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
+            v = state["square_avg"].data
+            tmp = xp.empty_like(w)
+            v *= alpha
+            add_sq_(xp, v, g, 1.0 - alpha, tmp)
+            if centered:
+                gbar = state["grad_avg"].data
+                lerp_(xp, gbar, g, 1.0 - alpha, tmp)
+                # v.addcmul(gbar, gbar, value=-1) == v + (-1 * gbar) * gbar
+                avg = xp.multiply(gbar, -1.0, out=xp.empty_like(v))
+                avg *= gbar
+                avg += v
+                xp.sqrt(avg, out=avg)
+            else:
+                avg = xp.sqrt(v, out=xp.empty_like(v))  # out=: a 0-d result must stay an array
+            avg += eps
+            if momentum > 0:
+                buf = state["momentum_buffer"].data
+                buf *= momentum
+                buf += xp.divide(g, avg, out=avg)  # buf.addcdiv_(g, avg) == buf + g / avg
+                w -= xp.multiply(buf, lr)
+            else:
+                upd = xp.multiply(g, -lr)  # p.addcdiv_(g, avg, value=-lr) == p + (-lr * g) / avg
+                upd /= avg
+                w += upd

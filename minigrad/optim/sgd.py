@@ -1,0 +1,44 @@
+"""SGD with momentum, dampening, Nesterov and weight decay (torch's single-tensor formulas)."""
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_flags, decayed_grad, scalar
+
+
+class SGD(Optimizer):
+    """p -= lr * g, where g may carry weight decay and a momentum buffer b <- momentum * b + (1 - dampening) * g."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_flags(foreach, fused, False, differentiable)
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach, differentiable=differentiable,
+                        fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def _step_group(self, group):
+        lr, momentum, dampening = scalar(group["lr"]), scalar(group["momentum"]), scalar(group["dampening"])
+        weight_decay, nesterov, maximize = scalar(group["weight_decay"]), group["nesterov"], group["maximize"]
+        for p, state in self._with_grad(group):
+            xp, w = p.xp, p.data
+            g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
+            if momentum != 0:
+                buf = state.get("momentum_buffer")
+                if buf is None:  # first step: the buffer starts as the gradient itself
+                    buf = state["momentum_buffer"] = Tensor._wrap(g.copy() if g is p.grad.data else g)
+                    b = buf.data
+                else:
+                    b = buf.data
+                    b *= momentum
+                    b += xp.multiply(g, 1.0 - dampening)
+                if nesterov:
+                    g = g + xp.multiply(b, momentum)  # g + momentum * b
+                else:
+                    g = b
+            w -= xp.multiply(g, lr)  # p <- p - lr * g

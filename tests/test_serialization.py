@@ -1,0 +1,142 @@
+"""minigrad.save/load (.npz + JSON structure, no pickle) and torch state-dict conversion both ways."""
+import io
+import json
+import math
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad
+import minigrad.nn as nn
+import minigrad.optim as optim
+from minigrad.backend import to_numpy
+from minigrad.serialization import from_torch_state_dict, to_torch_state_dict
+from helpers import assert_close, to_torch, torch_device
+
+
+def assert_same(a, b):
+    """Recursive exact equality: same types, key order, dtypes and values."""
+    assert type(a) is type(b), (type(a), type(b))
+    if isinstance(a, minigrad.Tensor):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.requires_grad == b.requires_grad
+        np.testing.assert_array_equal(to_numpy(a.data), to_numpy(b.data))
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, dict):
+        assert list(a.keys()) == list(b.keys())
+        for k in a:
+            assert_same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same(x, y)
+    elif isinstance(a, float) and math.isnan(a):
+        assert math.isnan(b)
+    else:
+        assert a == b
+
+
+def test_round_trip_exact_with_dtypes(tmp_path, backend):
+    obj = OrderedDict([
+        ("w32", minigrad.tensor(np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), device=backend)),
+        ("w64", minigrad.tensor(np.random.default_rng(1).standard_normal(5), device=backend, requires_grad=True)),
+        ("idx", minigrad.tensor([1, 2, 3], device=backend)),
+        ("mask", minigrad.tensor([True, False], device=backend)),
+        ("scalar", minigrad.tensor(2.5, device=backend)),
+        ("arr16", np.arange(4, dtype=np.int16)),
+        ("npfloat", np.float32(1.5)),
+        ("nested", {0: {"step": 3.0, "betas": (0.9, 0.999), "flags": [True, None, "x"]}, "1": -7}),
+        ("floats", [0.1, float("inf"), float("nan"), -0.0, 1e-300]),
+        ("big", 2**70),
+    ])
+    path = tmp_path / "ckpt.pt"
+    minigrad.save(obj, path)
+    assert path.exists() and not (tmp_path / "ckpt.pt.npz").exists()  # the exact name, as torch.save
+    back = minigrad.load(path, map_location=backend)
+    assert_same(back, obj)
+    assert type(back["npfloat"]) is np.float32
+    assert back["w32"].backend == backend
+
+
+def test_file_objects_and_no_pickle():
+    buf = io.BytesIO()
+    minigrad.save({"a": minigrad.ones(2)}, buf)
+    buf.seek(0)
+    z = np.load(buf, allow_pickle=False)  # every entry reads without pickle
+    assert json.loads(bytes(z["__structure__"]).decode())["format"] == "minigrad-npz-1"
+    buf.seek(0)
+    assert_same(minigrad.load(buf), {"a": minigrad.ones(2)})
+    with pytest.raises(TypeError, match="cannot store a"):
+        minigrad.save({"f": lambda: 0}, io.BytesIO())
+
+
+def test_optimizer_state_dict_round_trip(tmp_path):
+    w = minigrad.randn(3, 2, requires_grad=True)
+    opt = optim.Adam([w], lr=0.1, amsgrad=True)
+    w.grad = minigrad.ones(3, 2)
+    opt.step()
+    minigrad.save(opt.state_dict(), tmp_path / "opt.npz")
+    sd = minigrad.load(tmp_path / "opt.npz")
+    assert_same(sd, opt.state_dict())
+    opt2 = optim.Adam([minigrad.tensor(w.data, requires_grad=True)], lr=0.1, amsgrad=True)
+    opt2.load_state_dict(sd)
+    assert opt2.param_groups[0]["betas"] == (0.9, 0.999)
+
+
+def _pair(dtype):
+    torch.manual_seed(1)
+    tnet = torch.nn.Sequential(torch.nn.Linear(10, 7), torch.nn.ReLU(), torch.nn.Linear(7, 3))
+    tnet = tnet.to(getattr(torch, np.dtype(dtype).name))
+    net = nn.Sequential(nn.Linear(10, 7), nn.ReLU(), nn.Linear(7, 3)).to(np.dtype(dtype))
+    return net, tnet
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_torch_to_minigrad_gives_identical_outputs(dtype, backend):
+    net, tnet = _pair(dtype)
+    net.to(backend)
+    net.load_state_dict(from_torch_state_dict(tnet.state_dict(), device=backend))
+    x = np.random.default_rng(2).standard_normal((5, 10)).astype(dtype)
+    y = net(minigrad.tensor(x, device=backend))
+    ty = tnet.to(torch_device(backend))(to_torch(x, backend))
+    assert y.dtype == np.dtype(dtype)
+    assert_close(y, ty)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_minigrad_to_torch_gives_identical_outputs(dtype):
+    _, tnet = _pair(dtype)
+    minigrad.manual_seed(7)  # minigrad's own init, different from torch's draw
+    net = nn.Sequential(nn.Linear(10, 7), nn.ReLU(), nn.Linear(7, 3)).to(np.dtype(dtype))
+    tsd = to_torch_state_dict(net.state_dict())
+    assert isinstance(tsd, OrderedDict) and list(tsd) == list(tnet.state_dict())
+    assert all(t.dtype == getattr(torch, np.dtype(dtype).name) for t in tsd.values())
+    tnet.load_state_dict(tsd)
+    for k, v in net.state_dict().items():  # bit-identical weights
+        np.testing.assert_array_equal(tnet.state_dict()[k].numpy(), v.data)
+    x = np.random.default_rng(3).standard_normal((4, 10)).astype(dtype)
+    assert_close(net(minigrad.tensor(x)), tnet(torch.from_numpy(x)))
+
+
+def test_save_load_model_then_torch(tmp_path):
+    """minigrad.save a model, load it back, hand it to torch: the same function."""
+    net, tnet = _pair(np.float32)
+    minigrad.save(net.state_dict(), tmp_path / "net.npz")
+    tnet.load_state_dict(to_torch_state_dict(minigrad.load(tmp_path / "net.npz")))
+    x = np.random.default_rng(4).standard_normal((6, 10)).astype(np.float32)
+    assert_close(net(minigrad.tensor(x)), tnet(torch.from_numpy(x)))
+
+
+def test_torch_optimizer_state_converts():
+    tw = torch.randn(3, requires_grad=True)
+    topt = torch.optim.SGD([tw], lr=0.1, momentum=0.9)
+    tw.grad = torch.ones(3)
+    topt.step()
+    sd = from_torch_state_dict(topt.state_dict())
+    assert isinstance(sd["state"][0]["momentum_buffer"], minigrad.Tensor)
+    back = to_torch_state_dict(sd)
+    torch.testing.assert_close(back["state"][0]["momentum_buffer"], topt.state_dict()["state"][0]["momentum_buffer"])
+    assert back["param_groups"] == topt.state_dict()["param_groups"]
