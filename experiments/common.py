@@ -13,11 +13,20 @@ import numpy as np
 COMMON_FLAGS = ("backend", "engine", "epochs", "batch_size", "lr", "optimizer", "seed", "data_dir", "out")
 
 
-def add_common_args(parser, cfg):
-    """The flags every experiment takes, with the experiment's own defaults from `cfg`."""
+def add_common_args(parser, cfg, training=True):
+    """The flags every experiment takes, with the experiment's own defaults from `cfg`.
+
+    training=False leaves out the training flags (epochs, batch size, lr, optimizer, limit, progress) for
+    experiments that train nothing (loss_curves, backprop_walkthrough).
+    """
     parser.add_argument("--backend", choices=["numpy", "cupy"], default=cfg.get("backend", "numpy"),
                         help="array backend: numpy (CPU) or cupy (GPU); with --engine torch: cpu or cuda")
     parser.add_argument("--engine", choices=["minigrad", "torch"], default=cfg.get("engine", "minigrad"))
+    if not training:
+        parser.add_argument("--seed", type=int, default=cfg.get("seed", 0))
+        parser.add_argument("--out", default=cfg.get("out"), help="folder for the JSON and figures")
+        parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"))
+        return parser
     parser.add_argument("--epochs", type=int, default=cfg["epochs"])
     parser.add_argument("--batch-size", type=int, default=cfg["batch_size"])
     parser.add_argument("--lr", type=float, default=cfg["lr"])
@@ -109,6 +118,8 @@ def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None,
     model.train()
     idx_all = E.tensor(order)
     losses = []
+    running, seen = 0.0, 0  # running mean of this epoch's losses, for the bar (read every 50 steps: .item() syncs)
+    last = -(-len(order) // batch_size)
     for start in range(0, len(order), batch_size):
         idx = idx_all[start:start + batch_size]
         out = model(X[idx])
@@ -119,8 +130,10 @@ def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None,
         losses.append(loss.detach())
         if bar is not None:
             bar.update(1)
-            if len(losses) % 50 == 0:
-                bar.set_postfix(loss=f"{float(losses[-1].item()):.4f}")
+            if len(losses) % 50 == 0 or len(losses) == last:
+                running += sum(float(v.item()) for v in losses[seen:])
+                seen = len(losses)
+                bar.set_postfix(loss=f"{running / seen:.4f}")
     return np.array([float(v.item()) for v in losses])
 
 
@@ -231,7 +244,27 @@ class Timer:
         return False
 
 
-def parser_for(module_doc, cfg):
-    p = argparse.ArgumentParser(description=module_doc.strip().splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    return add_common_args(p, cfg)
+def parser_for(module_doc, cfg, training=True):
+    """argparse parser: the docstring's first line as description, the rest as epilog, and the common flags."""
+    lines = module_doc.strip().splitlines()
+    p = argparse.ArgumentParser(description=lines[0], epilog="\n".join(lines[1:]).strip() or None,
+                                formatter_class=_HelpFormatter)
+    return add_common_args(p, cfg, training)
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows defaults and keeps the docstring's line breaks (its example commands) in the epilog."""
+
+
+def plot_confusion(ax, cm, names, title):
+    """Draw confusion matrix cm (rows = true, columns = predicted) on ax, counts written in each cell."""
+    cm = np.asarray(cm)
+    ax.imshow(cm, cmap="Blues")
+    ax.set(xticks=range(len(names)), yticks=range(len(names)), xlabel="predicted", ylabel="true", title=title)
+    ax.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticklabels(names, fontsize=8)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
+                    color="white" if cm[i, j] > cm.max() / 2 else "black")
+    return ax

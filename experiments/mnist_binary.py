@@ -1,0 +1,163 @@
+"""MNIST 1-vs-7 with BinaryNet 784-64-1 (LeakyReLU + Sigmoid): L1 loss against BCE from the same initial weights.
+
+Course exercise: digits 1 and 7, positive class 7 (target 1.0 for a 7, 0.0 for a 1); the official test set's
+1s and 7s split 50/50 (seeded, stratified) into validation and test; SGD lr 1e-3, batch 256, 51 epochs,
+validation loss and accuracy every 5 epochs; then TP, TN, FP, FN, accuracy, precision and recall on test.
+Writes metrics.json, curves.png and confusion.png to --out.
+    python -m experiments.mnist_binary --out results/mnist_binary
+    python -m experiments.mnist_binary --epochs 3 --lr 0.1 --limit 3000   # a quick look
+"""
+import numpy as np
+
+from experiments import common
+
+# ---- config: defaults from the course material -------------------------------------------------------------
+CONFIG = dict(
+    epochs=51,             # range(51): epochs 0..50, so the every-5 evaluation includes epoch 50
+    batch_size=256,
+    lr=1e-3,
+    optimizer="sgd",
+    digits=(1, 7),
+    positive_class=7,      # target 1.0 for a 7, 0.0 for a 1
+    losses=("l1", "bce"),  # both trained from the same initial weights
+    eval_every=5,
+    threshold=0.5,         # predict 7 when sigmoid output > 0.5
+    val_fraction=0.5,      # of the test set's 1s and 7s, per class
+    seed=0,
+    out="results/mnist_binary",
+)
+LOSS_NAMES = {"l1": ("L1Loss", "L1 loss |p - y|"), "bce": ("BCELoss", "binary cross-entropy")}
+
+
+def run(cfg):
+    """Train one BinaryNet per loss; returns the metrics dict (also written to cfg['out']/metrics.json)."""
+    cfg = {**CONFIG, **cfg}
+    from minigrad.data import filter_by_labels, stratified_split
+
+    E = common.Engine(cfg.get("engine", "minigrad"), cfg.get("backend", "numpy"), cfg.get("dtype", "float32"))
+    E.seed(cfg["seed"])
+    X_all, y_all, X_test, y_test = common.load_arrays("mnist", cfg.get("data_dir"))
+    X_tr, d_tr = filter_by_labels((X_all, y_all), cfg["digits"])  # d_*: the digits themselves (1 or 7)
+    X_te, d_te = filter_by_labels((X_test, y_test), cfg["digits"])
+    va, te = stratified_split(d_te, cfg["val_fraction"], seed=cfg["seed"])
+    if cfg.get("limit"):
+        X_tr, d_tr = X_tr[: cfg["limit"]], d_tr[: cfg["limit"]]
+    dt = np.dtype(cfg.get("dtype", "float32"))
+    pos = cfg["positive_class"]
+
+    def arrays(X, digits):
+        y = E.tensor(digits)
+        target = 1 * (y == pos).to(E.dtype)  # the course's line: float 0/1, then (N, 1) like the output
+        return E.tensor(X.astype(dt)), target.view(-1, 1)
+
+    data = {"train": arrays(X_tr, d_tr), "val": arrays(X_te[va], d_te[va]), "test": arrays(X_te[te], d_te[te])}
+    t_test = (d_te[te] == pos).astype(np.int64)
+
+    init = E.model("binary")  # both losses start from these weights
+    results = {name: train_one(E, cfg, data, init, name, t_test) for name in cfg["losses"]}
+    metrics = {
+        "config": {k: v for k, v in cfg.items() if k != "no_progress"},
+        "task": f"digits {cfg['digits']}, positive class {pos} (target 1), BinaryNet 784-64-1",
+        "n_train": int(len(d_tr)), "n_val": int(len(va)), "n_test": int(len(te)),
+        "class_counts": {"train_pos": int((d_tr == pos).sum()), "train_neg": int((d_tr != pos).sum()),
+                         "test_pos": int(t_test.sum()), "test_neg": int((t_test == 0).sum())},
+        "losses": results,
+    }
+    out = common.out_dir(cfg, CONFIG["out"])
+    common.write_json(f"{out}/metrics.json", metrics)
+    plot_curves(results, f"{out}/curves.png")
+    plot_confusions(results, cfg, f"{out}/confusion.png")
+    return metrics
+
+
+def evaluate_binary(E, model, loss_fn, X, target, threshold):
+    """(mean loss, accuracy, predicted 0/1 labels) of a sigmoid-output model on (X, target (N, 1))."""
+    model.eval()
+    with E.lib.no_grad():
+        p = model(X)
+        loss = float(loss_fn(p, target).item())
+    pred = (E.numpy(p)[:, 0] > threshold).astype(np.int64)
+    return loss, float((pred == E.numpy(target)[:, 0]).mean()), pred
+
+
+def train_one(E, cfg, data, init, loss_name, t_test):
+    """Train a copy of `init` with loss loss_name ('l1' or 'bce'); history and test counts."""
+    from minigrad.metrics import binary_counts, confusion_matrix, f1_score, precision, recall
+    from reference.models import copy_weights
+
+    model = copy_weights(init, E.model("binary"))
+    loss_fn = getattr(E.nn, LOSS_NAMES[loss_name][0])()
+    opt = E.make_optimizer(cfg["optimizer"], model.parameters(), cfg["lr"])
+    X, t = data["train"]
+    n = int(X.shape[0])
+    steps = -(-n // cfg["batch_size"])
+    h = {"epoch": [], "val_loss": [], "val_accuracy": [], "train_loss": []}
+    seconds = 0.0
+    for epoch in range(cfg["epochs"]):
+        order = common.epoch_order(n, cfg["seed"], epoch)
+        bar = common.progress(steps, f"{loss_name} epoch {epoch}/{cfg['epochs'] - 1}", not cfg.get("no_progress"))
+        with common.Timer() as tm:
+            step_losses = common.train_epoch(E, model, loss_fn, opt, X, t, order, cfg["batch_size"], bar)
+            E.sync()
+        seconds += tm.seconds
+        if bar is not None:
+            bar.close()
+        h["train_loss"].append(float(step_losses.mean()))
+        if epoch % cfg["eval_every"] == 0 or epoch == cfg["epochs"] - 1:
+            vl, vacc, _ = evaluate_binary(E, model, loss_fn, *data["val"], cfg["threshold"])
+            h["epoch"].append(epoch)
+            h["val_loss"].append(vl)
+            h["val_accuracy"].append(vacc)
+            print(f"{loss_name:>3} epoch {epoch:3d}  train loss {step_losses.mean():.4f}  "
+                  f"val loss {vl:.4f}  val accuracy {100 * vacc:.2f}%")
+    test_loss, test_acc, pred = evaluate_binary(E, model, loss_fn, *data["test"], cfg["threshold"])
+    c = binary_counts(t_test, pred, pos_label=1)
+    test = {"loss": test_loss, "accuracy": test_acc, "tp": c.tp, "tn": c.tn, "fp": c.fp, "fn": c.fn,
+            "precision": precision(t_test, pred), "recall": recall(t_test, pred), "f1": f1_score(t_test, pred),
+            "confusion_matrix": confusion_matrix(t_test, pred, num_classes=2)}
+    print(f"{loss_name:>3} test: TP {c.tp} TN {c.tn} FP {c.fp} FN {c.fn}  accuracy {100 * test_acc:.2f}%  "
+          f"precision {test['precision']:.4f}  recall {test['recall']:.4f}")
+    return {"loss": LOSS_NAMES[loss_name][1], "history": h, "test": test, "train_seconds": seconds}
+
+
+def plot_curves(results, path):
+    plt = common.pyplot()
+    fig, ax = plt.subplots(1, len(results) + 1, figsize=(5 * (len(results) + 1), 4))
+    for a, (name, r) in zip(ax, results.items()):
+        h = r["history"]
+        a.plot(np.arange(len(h["train_loss"])), h["train_loss"], "-", label="train (mean over epoch)")
+        a.plot(h["epoch"], h["val_loss"], "o-", label="validation")
+        a.set(xlabel="epoch", ylabel=name, title=f"{r['loss']}")
+        a.legend()
+    for name, r in results.items():
+        ax[-1].plot(r["history"]["epoch"], 100 * np.array(r["history"]["val_accuracy"]), "o-",
+                    label=f"{name} (test {100 * r['test']['accuracy']:.2f}%)")
+    ax[-1].set(xlabel="epoch", ylabel="validation accuracy (%)", title="1 vs 7: validation accuracy")
+    ax[-1].legend()
+    return common.savefig(fig, path)
+
+
+def plot_confusions(results, cfg, path):
+    plt = common.pyplot()
+    fig, ax = plt.subplots(1, len(results), figsize=(4.5 * len(results), 4), squeeze=False)
+    neg = [d for d in cfg["digits"] if d != cfg["positive_class"]][0]
+    names = [f"{neg} (neg)", f"{cfg['positive_class']} (pos)"]
+    for a, (name, r) in zip(ax[0], results.items()):
+        tst = r["test"]
+        common.plot_confusion(a, tst["confusion_matrix"], names,
+                              f"{name}: acc {100 * tst['accuracy']:.2f}%  P {tst['precision']:.3f}  "
+                              f"R {tst['recall']:.3f}")
+    return common.savefig(fig, path)
+
+
+def main(argv=None):
+    parser = common.parser_for(__doc__, CONFIG)
+    parser.add_argument("--losses", nargs="+", choices=["l1", "bce"], default=list(CONFIG["losses"]),
+                        help="losses to train, each from the same initial weights")
+    parser.add_argument("--eval-every", type=int, default=CONFIG["eval_every"])
+    args = parser.parse_args(argv)
+    return run(common.config_from_args(args))
+
+
+if __name__ == "__main__":
+    main()
