@@ -3,7 +3,9 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -105,6 +107,12 @@ def base_parser(doc):
     return p
 
 
+def add_data_arg(p):
+    p.add_argument("--data", choices=["mnist", "random"], default="mnist",
+                   help="MNIST training images (random pixels of the same shape where the files are missing), "
+                        "or random pixels outright (same shapes, same work)")
+
+
 def write(name, result, path=None):
     path = path or os.path.join(os.path.dirname(__file__), "out", f"{name}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -112,6 +120,55 @@ def write(name, result, path=None):
         json.dump(result, f, indent=2)
     print(f"wrote {path}")
     return path
+
+
+def require_device(device):
+    """Exit with a clear message when --device cuda is asked for on a machine that cannot run it."""
+    if device != "cuda":
+        return
+    from minigrad.backend import cupy_available, require_cupy_error
+
+    problems = []
+    if not cupy_available():
+        problems.append(str(require_cupy_error()))
+    try:
+        import torch
+
+        if not torch.cuda.is_available():
+            problems.append(f"torch {torch.__version__} sees no CUDA GPU (torch.cuda.is_available() is False).")
+    except ImportError:
+        problems.append("torch is not installed.")
+    if problems:
+        raise SystemExit("error: --device cuda needs a CUDA GPU usable by both CuPy and torch. "
+                         + " ".join(problems) + " Run with --device cpu instead.")
+
+
+def start(parser, argv, name):
+    """Parse the flags, check the device, print the machine; returns (args, machine info, command line)."""
+    args = parser.parse_args(argv)
+    require_device(args.device)
+    info = machine()
+    print_machine(info)
+    return args, info, command(name, argv)
+
+
+def command(name, argv=None):
+    """The shell command that reproduces this run (written into the JSON and into RESULTS.md)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return " ".join(["python -m benchmarks." + name] + [shlex.quote(str(a)) for a in argv])
+
+
+def out_name(name, device):
+    return name + ("_cuda" if device == "cuda" else "")
+
+
+def repeat(fn, iters):
+    """fn called `iters` times: one timed round of a microsecond-scale op."""
+    def run():
+        for _ in range(iters):
+            fn()
+
+    return run
 
 
 def torch_setup(device):

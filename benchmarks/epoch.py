@@ -1,0 +1,124 @@
+"""One training epoch of the MNIST MLP (784-500-300-10, Adam 1e-3, batch 100): minigrad vs torch, and the GEMM floor.
+
+Both engines train from the same weights on the same 54,000 images (already in memory on the device), in the
+same batch order, alternated in one process: warm-up, then timed rounds; median, spread, and the ratio
+minigrad/torch computed pair by pair. The "GEMM floor" is the same epoch's matrix products alone (3 forward,
+3 weight-gradient and 2 input-gradient products per step) in NumPy/CuPy: the physical limit of the machine.
+    python -m benchmarks.epoch --rounds 5
+"""
+import numpy as np
+
+from benchmarks import common
+
+SIZES = (784, 500, 300, 10)
+
+
+def load_images(n=54000, seed=0, source="mnist"):
+    """The first n MNIST training images (float32, /255) when the data is at hand, else (or if asked) random pixels."""
+    if source != "random":
+        try:
+            from experiments.common import load_arrays
+
+            X, y, _, _ = load_arrays("mnist")
+            return X[:n], y[:n], "MNIST"
+        except Exception as e:  # no data: same shapes, same work
+            print(f"(MNIST not found: {type(e).__name__}; timing on random pixels of the same shape)")
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n).astype(np.int64), "random"
+
+
+def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES):
+    """Build both engines' models (same weights), optimizers and device-resident data; return epoch callables."""
+    import minigrad
+    from reference.models import copy_weights
+
+    torch = common.torch_setup(device)
+    minigrad.manual_seed(seed)
+    mg_dev = "cuda" if device == "cuda" else "cpu"
+    mg_model = build_mlp(minigrad.nn, sizes).to(mg_dev)
+    t_model = build_mlp(torch.nn, sizes).to(device)
+    if dtype == "float64":
+        mg_model, t_model = mg_model.double(), t_model.double()
+    copy_weights(mg_model, t_model)
+    mg_opt = minigrad.optim.Adam(mg_model.parameters(), lr=1e-3)
+    t_opt = torch.optim.Adam(t_model.parameters(), lr=1e-3)
+    mg_loss, t_loss = minigrad.nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+    Xd = X.astype(dtype)
+    mg_X, mg_y = minigrad.tensor(Xd, device=mg_dev), minigrad.tensor(y, device=mg_dev)
+    t_X, t_y = torch.from_numpy(Xd).to(device), torch.from_numpy(y).to(device)
+    order = np.random.default_rng(seed).permutation(len(X))
+    mg_order, t_order = minigrad.tensor(order, device=mg_dev), torch.from_numpy(order).to(device)
+    n = len(X)
+
+    def mg_epoch():
+        for s in range(0, n, batch_size):
+            idx = mg_order[s:s + batch_size]
+            loss = mg_loss(mg_model(mg_X[idx]), mg_y[idx])
+            mg_opt.zero_grad()
+            loss.backward()
+            mg_opt.step()
+
+    def torch_epoch():
+        for s in range(0, n, batch_size):
+            idx = t_order[s:s + batch_size]
+            loss = t_loss(t_model(t_X[idx]), t_y[idx])
+            t_opt.zero_grad()
+            loss.backward()
+            t_opt.step()
+
+    return {"minigrad": mg_epoch, "torch": torch_epoch, "gemm_floor": gemm_floor(mg_X, batch_size, dtype, sizes)}
+
+
+def build_mlp(nn, sizes=SIZES):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def gemm_floor(X, batch_size, dtype, sizes=SIZES):
+    """The epoch's matrix products only, on the same backend arrays: per step 3 forward, 3 dW, 2 dX."""
+    xp = X.xp
+    data = X.data
+    Ws = [xp.ones((b, a), dtype=dtype) * 0.01 for a, b in zip(sizes[:-1], sizes[1:])]
+    n = data.shape[0]
+
+    def run():
+        for s in range(0, n, batch_size):
+            acts = [data[s:s + batch_size]]
+            for W in Ws:
+                acts.append(acts[-1] @ W.T)
+            g = acts[-1]
+            for i in range(len(Ws) - 1, -1, -1):
+                gW = g.T @ acts[i]  # noqa: F841  (weight gradient)
+                if i > 0:
+                    g = g @ Ws[i]
+
+    return run
+
+
+def main(argv=None):
+    p = common.base_parser(__doc__)
+    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--n", type=int, default=54000, help="images per epoch")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    common.add_data_arg(p)
+    args, info, cmd = common.start(p, argv, "epoch")
+    X, y, source = load_images(args.n, source=args.data)
+    fns = setup(args.device, X, y, args.batch_size, dtype=args.dtype)
+    times = common.paired(fns, args.rounds, args.warmup, common.sync_for(args.device))
+    res = common.summary(times, ref="torch")
+    for name, row in res.items():
+        ratio = (f"  ratio to torch {row['ratio_median']:.3f} (pairs {row['ratio_min']:.3f}-{row['ratio_max']:.3f})"
+                 if "ratio_median" in row else "")
+        print(f"{name:>11}: median {row['median_s']:.3f}s  (min {row['min_s']:.3f}, max {row['max_s']:.3f}){ratio}")
+    common.write(common.out_name("epoch", args.device), {
+        "command": cmd, "machine": info, "args": vars(args), "data": source, "results": res, "times": times},
+        args.json)
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Smoke tests of the benchmark suite: each main() runs at tiny sizes and writes the JSON keys RESULTS.md needs.
+
+No speed is asserted (numbers at these sizes mean nothing); the device dispatch and its error are tested.
+"""
+import argparse
+import importlib
+import json
+import os
+
+import pytest
+
+from benchmarks import common, memory, run_all
+from minigrad.backend import cupy_available
+
+MODULES = ("epoch", "ops", "overhead", "memory", "scaling")
+TINY = {
+    "epoch": ["--rounds", "1", "--warmup", "0", "--n", "50", "--data", "random"],
+    "ops": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--batch-size", "4"],
+    "overhead": ["--rounds", "2", "--warmup", "0", "--iters", "2"],
+    "memory": ["--n", "50", "--no-tracemalloc", "--data", "random"],
+    "scaling": ["--rounds", "1", "--warmup", "0", "--n", "32", "--data", "random", "--n-small", "4",
+                "--small-below", "8", "--batch-sizes", "1", "16", "--widths", "8", "16"],
+}
+
+
+def _gpu_usable():
+    if not cupy_available():
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory):
+    """Run every benchmark once at tiny sizes into one folder; name -> parsed JSON, plus the folder."""
+    out = tmp_path_factory.mktemp("bench_out")
+    data = {}
+    for name in MODULES:
+        argv = TINY[name] + ["--json", str(out / f"{name}.json")]
+        if name == "scaling":
+            argv += ["--plot", str(out / "scaling.png")]
+        importlib.import_module(f"benchmarks.{name}").main(argv)
+        with open(out / f"{name}.json") as f:
+            data[name] = json.load(f)
+    return out, data
+
+
+@pytest.mark.parametrize("name", MODULES + ("run_all",))
+def test_help(name, capsys):
+    with pytest.raises(SystemExit) as e:
+        importlib.import_module(f"benchmarks.{name}").main(["--help"])
+    assert e.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(_gpu_usable(), reason="a GPU is present: --device cuda would run, not fail")
+@pytest.mark.parametrize("name", MODULES + ("run_all",))
+def test_cuda_without_gpu_fails_clearly(name):
+    with pytest.raises(SystemExit) as e:
+        importlib.import_module(f"benchmarks.{name}").main(["--device", "cuda"])
+    msg = str(e.value.code)
+    assert "--device cuda" in msg and "GPU" in msg and "--device cpu" in msg
+
+
+def test_require_device_dispatch(monkeypatch):
+    import torch
+
+    import minigrad.backend
+
+    assert common.require_device("cpu") is None and common.sync_for("cpu") is None
+    monkeypatch.setattr(minigrad.backend, "cupy_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit, match="torch .* sees no CUDA GPU"):
+        common.require_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert common.require_device("cuda") is None  # both engines see a GPU: no error
+    monkeypatch.setattr(minigrad.backend, "cupy_available", lambda: False)
+    with pytest.raises(SystemExit, match="CuPy"):
+        common.require_device("cuda")
+
+
+def test_summary_ratio_is_pairwise():
+    res = common.summary({"minigrad": [1.0, 4.0, 3.0], "torch": [2.0, 2.0, 1.0]})
+    assert res["minigrad"]["median_s"] == 3.0 and res["torch"]["median_s"] == 2.0
+    assert res["minigrad"]["ratio_median"] == 2.0  # ratios 0.5, 2, 3: not 3.0 / 2.0
+    assert (res["minigrad"]["ratio_min"], res["minigrad"]["ratio_max"]) == (0.5, 3.0)
+    assert "ratio_median" not in res["torch"]
+
+
+def test_command_quotes_arguments():
+    assert common.command("ops", ["--ops", "relu", "--json", "a b.json"]) == \
+        "python -m benchmarks.ops --ops relu --json 'a b.json'"
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_json_common_keys(suite, name):
+    d = suite[1][name]
+    assert {"command", "machine", "args"} <= set(d)
+    assert d["command"].startswith(f"python -m benchmarks.{name} ")
+    assert {"date", "cpu", "cores", "numpy", "torch", "blas"} <= set(d["machine"])
+    assert d["args"]["device"] == "cpu"
+
+
+def test_ops_json(suite):
+    res = suite[1]["ops"]["results"]
+    from benchmarks.ops import ALL
+
+    assert set(res) == set(ALL)
+    for row in res.values():
+        assert {"median_us", "min_us", "max_us", "ratio_median", "ratio_min", "ratio_max"} <= set(row["minigrad"])
+        assert row["torch"]["median_us"] > 0 and row["minigrad"]["rounds"] == 1
+
+
+def test_overhead_json(suite):
+    d = suite[1]["overhead"]
+    assert d["args"]["sizes"] == [4, 8, 3] and d["args"]["batch_size"] == 1
+    assert len(d["times"]["minigrad"]) == 2 and {"median_us", "ratio_median"} <= set(d["results"]["minigrad"])
+
+
+def test_memory_json(suite):
+    d = suite[1]["memory"]
+    for engine in ("minigrad", "torch"):
+        run = d["runs"][engine][0]
+        assert run["engine"] == engine and {"rss_baseline", "rss_hwm", "rss_growth", "hwm_reset"} <= set(run)
+        assert run["rss_growth"] == run["rss_hwm"] - run["rss_baseline"]
+        assert "gpu_peak_growth" not in run  # CPU run
+    assert {"median", "min", "max", "ratio_median"} <= set(d["results"]["minigrad"]["rss_growth"])
+
+
+def test_memory_tracemalloc_in_child(capsys):
+    memory.main(["--child", "minigrad", "--n", "20", "--data", "random"])
+    line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(memory.MARK)][-1]
+    out = json.loads(line[len(memory.MARK):])
+    assert out["tracemalloc_peak"] > 0  # numpy buffers are seen by tracemalloc
+
+
+def test_memory_peak_counter_and_summary():
+    c = memory.PeakCounter()
+    c.malloc_postprocess(0, 100, 512, 1, 1)
+    c.malloc_postprocess(0, 100, 1024, 2, 2)
+    c.free_postprocess(0, 512, 1, 1)
+    c.malloc_postprocess(0, 10, 512, 3, 3)
+    assert (c.used, c.peak) == (1536, 1536)
+    runs = {"minigrad": [{"rss_growth": 10}, {"rss_growth": 30}], "torch": [{"rss_growth": 20}, {"rss_growth": 10}]}
+    res = memory.summarize(runs)
+    assert res["minigrad"]["rss_growth"]["ratio_median"] == pytest.approx(1.75)  # mean of 0.5 and 3
+    assert res["torch"]["rss_growth"]["median"] == 15
+
+
+def test_scaling_json_and_plot(suite):
+    out, data = suite
+    d = data["scaling"]
+    assert [p["batch_size"] for p in d["batch"]] == [1, 16]
+    assert [p["n_used"] for p in d["batch"]] == [4, 32]  # --n-small only below --small-below
+    assert [p["sizes"] for p in d["width"]] == [[784, 8, 8, 10], [784, 16, 16, 10]]
+    for p in d["batch"] + d["width"]:
+        assert set(p["results"]) == {"minigrad", "torch", "gemm_floor"}
+        assert "epoch_s" in p["results"]["gemm_floor"] and "ratio_median" in p["results"]["minigrad"]
+    assert os.path.getsize(out / "scaling.png") > 1000
+
+
+def test_results_md_is_built_from_json(suite, tmp_path):
+    out, data = suite
+    text = run_all.main(["--report-only", "--out-dir", str(out), "--results", str(tmp_path / "RESULTS.md")])
+    assert (tmp_path / "RESULTS.md").read_text() == text
+    for name in MODULES:
+        assert f"## {name} (cpu)" in text and f"`{data[name]['command']}`" in text
+    assert data["ops"]["machine"]["cpu"] in text and data["ops"]["machine"]["date"] in text
+    adam = data["ops"]["results"]["adam"]["minigrad"]
+    assert f"{adam['ratio_median']:.3g} ({adam['ratio_min']:.3g}-{adam['ratio_max']:.3g})" in text
+
+
+def test_run_all_plan_and_run(tmp_path):
+    args = argparse.Namespace(only=None, quick=True, device="cuda", out_dir=str(tmp_path))
+    plan = run_all.plan(args)
+    assert [n for n, _ in plan] == list(run_all.NAMES)
+    for name, argv in plan:
+        assert argv[argv.index("--device") + 1] == "cuda"
+        assert argv[argv.index("--json") + 1] == str(tmp_path / f"{name}_cuda.json")
+    text = run_all.main(["--only", "overhead", "--quick", "--in-process", "--out-dir", str(tmp_path),
+                         "--results", str(tmp_path / "R.md")])
+    assert os.path.exists(tmp_path / "overhead.json") and "## overhead (cpu)" in text
