@@ -9,12 +9,18 @@ from .dtypes import (  # noqa: F401
 )
 from .ops import *  # noqa: F401,F403
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401  (shadow builtins, as torch does)
-from .tensor import Tensor  # noqa: F401
+from .tensor import Tensor, is_tensor, numel  # noqa: F401
 from .creation import (  # noqa: F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
 )
 from .random import manual_seed, seed  # noqa: F401
 from . import cuda  # noqa: F401
+from .gradcheck import gradcheck  # noqa: F401  (minigrad.gradcheck(fn, inputs), as torch.autograd.gradcheck)
+from .serialization import load, save  # noqa: F401
+
+from . import nn, optim  # noqa: E402,F401  (minigrad.nn / minigrad.optim, as torch.nn / torch.optim)
+from . import data, metrics, utils  # noqa: E402,F401
 
 __version__ = "0.1.0"
