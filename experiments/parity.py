@@ -3,8 +3,11 @@
 Same initial weights (copied from minigrad into torch), the same batches in the same order, and the same
 dropout masks (drawn once, handed to both engines). float64: every step's loss agrees to 1e-9 relative.
 float32: at every `check_every`-th step, torch recomputes the gradients from minigrad's exact state and they
-must agree within torch.testing.assert_close's float32 defaults; over the whole run the loss curves stay within
-the documented band and final test accuracies within 0.2 points.
+must agree within torch.testing.assert_close's float32 defaults; final test accuracies agree within 0.2 points;
+and over the whole run the loss curves stay within the band that float32 rounding itself opens: two float32
+runs drift apart chaotically after a few hundred steps, so the band is calibrated in the same run by torch's own
+float32-vs-float64 drift (`band_factor` x max |L_torch32 - L_torch64| on `band_window`-step means; needs the
+float64 run of the same model, which `--dtypes float64,float32` provides).
     python -m experiments.parity --runs mlp-adam,ffn-sgd --dtypes float64,float32 --epochs 1
 """
 import numpy as np
@@ -23,7 +26,8 @@ CONFIG = dict(
     n_val=6000,                # 54,000 training images, as the course's split
     check_every=50,            # float32: recompute gradients in torch from minigrad's state every N steps
     rtol64=1e-9,               # float64: per-step loss, relative
-    band32=2e-3,               # float32: |loss_minigrad - loss_torch| per step over the run (see README)
+    band_factor=2.0,           # float32: engines' drift <= 2 x torch's own float32-vs-float64 drift ...
+    band_window=20,            # ... compared on 20-step means of the training loss
     acc_points=0.2,            # float32: final test accuracies within this many percentage points
     out="results/parity",
 )
@@ -205,7 +209,20 @@ def _accuracy(E, model, X, y):
     return float((pred == y).mean())
 
 
-def verdict(rec, cfg):
+def _window(x, w):
+    x = np.asarray(x)
+    return np.convolve(x, np.ones(w) / w, "valid") if len(x) >= w else x
+
+
+def band(rec, ref64, cfg):
+    """float32 drift between engines vs torch's own float32-vs-float64 drift (windowed means)."""
+    w = cfg["band_window"]
+    drift = float(np.abs(_window(rec["losses_minigrad"], w) - _window(rec["losses_torch"], w)).max())
+    noise = float(np.abs(_window(rec["losses_torch"], w) - _window(ref64["losses_torch"], w)).max())
+    return {"engines_drift": drift, "float32_rounding_drift": noise, "limit": cfg["band_factor"] * noise}
+
+
+def verdict(rec, cfg, ref64=None):
     """Did this run meet its criteria? (a list of failures; empty = pass)"""
     bad = []
     if rec["dtype"] == "float64":
@@ -214,8 +231,12 @@ def verdict(rec, cfg):
     else:
         if not all(c["assert_close_ok"] for c in rec["grad_checks"]):
             bad.append("float32 gradients from identical state not within assert_close defaults")
-        if rec["max_abs_loss_diff"] > cfg["band32"]:
-            bad.append(f"float32 loss curves differ by {rec['max_abs_loss_diff']:.2e} > band {cfg['band32']:.0e}")
+        if ref64 is not None:
+            rec["band"] = band(rec, ref64, cfg)
+            # a drift of float32 noise size always passes: both are float32-eps-level early in the run
+            if rec["band"]["engines_drift"] > max(rec["band"]["limit"], 1e-5):
+                bad.append(f"float32 loss curves drift {rec['band']['engines_drift']:.2e} > band "
+                           f"{rec['band']['limit']:.2e} ({cfg['band_factor']} x torch's float32-vs-float64 drift)")
         gap = 100 * abs(rec["test_acc_minigrad"] - rec["test_acc_torch"])
         if gap > cfg["acc_points"]:
             bad.append(f"float32 test accuracies differ by {gap:.2f} points > {cfg['acc_points']}")
@@ -228,7 +249,8 @@ def run(cfg):
     for run_name in [r for r in cfg["runs"].split(",") if r]:
         for dtype in [d for d in cfg["dtypes"].split(",") if d]:
             rec = run_one(cfg, run_name, dtype)
-            rec["failures"] = verdict(rec, cfg)
+            ref64 = next((r for r in records if r["run"] == run_name and r["dtype"] == "float64"), None)
+            rec["failures"] = verdict(rec, cfg, ref64)
             records.append(rec)
     print_table(records)
     out = common.out_dir(cfg, CONFIG["out"])
@@ -240,12 +262,13 @@ def run(cfg):
 
 def print_table(records):
     print(f"{'run':<10} {'dtype':<8} {'steps':>5} {'max|dloss|':>11} {'max rel':>9} {'grad checks':>12} "
-          f"{'acc mg':>7} {'acc torch':>9}  verdict")
+          f"{'band (drift/limit)':>19} {'acc mg':>7} {'acc torch':>9}  verdict")
     for r in records:
         gc = r["grad_checks"]
         g = f"{sum(c['assert_close_ok'] for c in gc)}/{len(gc)} ok" if gc else "-"
+        b = f"{r['band']['engines_drift']:.1e}/{r['band']['limit']:.1e}" if "band" in r else "-"
         print(f"{r['run']:<10} {r['dtype']:<8} {r['steps']:>5} {r['max_abs_loss_diff']:>11.2e} "
-              f"{r['max_rel_loss_diff']:>9.1e} {g:>12} {100 * r['test_acc_minigrad']:>6.2f}% "
+              f"{r['max_rel_loss_diff']:>9.1e} {g:>12} {b:>19} {100 * r['test_acc_minigrad']:>6.2f}% "
               f"{100 * r['test_acc_torch']:>8.2f}%  {'PASS' if not r['failures'] else 'FAIL: ' + '; '.join(r['failures'])}")
 
 

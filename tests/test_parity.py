@@ -1,0 +1,54 @@
+"""Whole-run parity with torch (experiments.parity): full MNIST epochs, float64 and float32."""
+import os
+
+import pytest
+
+from experiments import parity
+
+needs_data = pytest.mark.skipif(not os.environ.get("MINIGRAD_DATA"),
+                                reason="MINIGRAD_DATA not set: whole-run parity needs the MNIST files")
+
+
+@needs_data
+def test_mlp_adam_full_epoch_matches_torch(backend, tmp_path):
+    """784-500-300-10, Adam: one full epoch (540 steps) in lockstep with torch, float64 then float32."""
+    r64, r32 = parity.run({"runs": "mlp-adam", "dtypes": "float64,float32", "epochs": 1, "backend": backend,
+                           "out": str(tmp_path), "no_progress": True})
+    assert r64["steps"] == r32["steps"] == 540
+    assert r64["max_rel_loss_diff"] <= 1e-9
+    assert r32["grad_checks"] and all(c["assert_close_ok"] for c in r32["grad_checks"])
+    assert "band" in r32 and abs(r32["test_acc_minigrad"] - r32["test_acc_torch"]) <= 0.002
+    assert r64["failures"] == [] and r32["failures"] == [], r32["failures"]
+
+
+@needs_data
+def test_feedforward_dropout_sgd_matches_torch(backend, tmp_path):
+    """FeedforwardNN with dropout (same masks in both engines) and SGD on Fashion-MNIST."""
+    r64, r32 = parity.run({"runs": "ffn-sgd", "dtypes": "float64,float32", "epochs": 1, "backend": backend,
+                           "limit": 20000, "out": str(tmp_path), "no_progress": True})
+    assert r64["steps"] == r32["steps"] == 200
+    assert r64["max_rel_loss_diff"] <= 1e-9
+    assert r64["failures"] == [] and r32["failures"] == [], r32["failures"]
+
+
+def test_mask_tape_replays_the_same_masks():
+    tape = parity.MaskTape(seed=3, p=0.2)
+    drawn = [tape.draw((4, 5)), tape.draw((4, 3))]
+    play = tape.replayer()
+    assert all((play(m.shape) == m).all() for m in drawn)
+    assert 0 < sum(m.sum() for m in drawn) < 32  # some kept, some dropped
+
+
+def test_verdict_flags_a_float64_mismatch():
+    rec = {"dtype": "float64", "max_rel_loss_diff": 1e-6}
+    assert parity.verdict(rec, parity.CONFIG)
+
+
+def test_verdict_flags_float32_drift_beyond_the_rounding_band():
+    steps = 100
+    ref64 = {"losses_torch": [1.0] * steps}
+    ok = {"dtype": "float32", "grad_checks": [], "test_acc_minigrad": 0.9, "test_acc_torch": 0.9,
+          "losses_torch": [1.0 + 1e-3] * steps, "losses_minigrad": [1.0 + 2e-3] * steps}
+    assert parity.verdict(ok, parity.CONFIG, ref64) == []
+    bad = dict(ok, losses_minigrad=[1.0 + 5e-3] * steps)
+    assert parity.verdict(bad, parity.CONFIG, ref64)
