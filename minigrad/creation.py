@@ -1,4 +1,6 @@
 """Tensor factories: tensor, zeros, ones, arange, linspace, rand, randn, ... (torch's signatures)."""
+import math
+
 import numpy
 
 from . import dtypes, random
@@ -25,7 +27,9 @@ def _float_dtype(dtype):
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """New tensor copied from data; floats default to float32, ints to int64 (as torch.tensor)."""
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+    t = Tensor.__new__(Tensor)
+    t._build(data, dtype, requires_grad, device)
+    return t
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -33,7 +37,25 @@ def as_tensor(data, dtype=None, device=None):
         return data
     if isinstance(data, Tensor):
         return data.to(*(a for a in (device, dtype) if a is not None))
-    return Tensor(data, dtype=dtype, device=device)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _legacy(dtype, name):
+    def make(*data):
+        """torch's legacy constructor: FloatTensor([1, 2]) or FloatTensor(2, 3) (zeros here)."""
+        if data and all(isinstance(n, int) for n in data):
+            return zeros(*data, dtype=dtype)
+        return tensor(data[0] if data else [], dtype=dtype)
+
+    make.__name__ = name
+    return make
+
+
+FloatTensor = _legacy(dtypes.float32, "FloatTensor")
+DoubleTensor = _legacy(dtypes.float64, "DoubleTensor")
+LongTensor = _legacy(dtypes.int64, "LongTensor")
+IntTensor = _legacy(dtypes.int32, "IntTensor")
+BoolTensor = _legacy(dtypes.bool, "BoolTensor")
 
 
 def from_numpy(a):
@@ -101,10 +123,20 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = dtypes.get_default_dtype() if is_float else dtypes.int64
-    return _finish(get_xp(device).arange(start, end, step, dtype=dtypes.as_dtype(dtype)), requires_grad)
+    d = dtypes.as_dtype(dtype)
+    if d.kind != "f":
+        return _finish(get_xp(device).arange(start, end, step, dtype=d), requires_grad)
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    # start + i * step in float64, rounded once to the dtype (numpy accumulates in the dtype). torch's
+    # vectorised kernel rounds some chunk bases first, so a few values may differ by one ulp.
+    n = max(0, math.ceil((end - start) / step))
+    a = (numpy.arange(n, dtype=numpy.float64) * step + start).astype(d)
+    return _finish(get_xp(device).asarray(a), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    # computed in float64 and rounded once; torch's vectorised kernel may differ by one ulp
     a = numpy.linspace(start, end, int(steps), dtype=numpy.float64).astype(_float_dtype(dtype))
     return _finish(get_xp(device).asarray(a), requires_grad)
 
@@ -125,6 +157,8 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
 
 
 def randint(low, high=None, size=None, dtype=None, device=None):
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as torch
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:

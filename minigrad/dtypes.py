@@ -29,6 +29,12 @@ def set_default_dtype(d):
     _default_dtype = d
 
 
+# legacy tensor-type names (x.type() -> 'torch.FloatTensor'; x.type('torch.DoubleTensor'))
+TENSOR_TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
+                     int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor",
+                     bool: "BoolTensor"}
+
+
 def as_dtype(d):
     """Accept minigrad/numpy dtypes, Python types (float -> float64, as torch) and names like 'float32'."""
     if d is None:
@@ -42,7 +48,8 @@ def as_dtype(d):
     if isinstance(d, str):
         names = {"float": float32, "double": float64, "long": int64, "int": int32, "half": float16,
                  "short": int16}
-        d = d.replace("torch.", "").replace("minigrad.", "")
+        d = d.replace("torch.", "").replace("minigrad.", "").replace("cuda.", "")
+        names.update({v: k for k, v in TENSOR_TYPE_NAMES.items()})
         if d in names:
             return names[d]
     try:

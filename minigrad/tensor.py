@@ -23,11 +23,31 @@ def _infer_array(data, dtype, xp):
             a = a.astype(dtypes.get_default_dtype())
         elif a.dtype.kind in "iu" and not isinstance(data, numpy.generic):
             a = a.astype(dtypes.int64)
+        listed = _list_dtype(data, set()) if isinstance(data, (list, tuple)) and a.dtype.kind in "biuf" else None
+        if listed is not None:
+            a = a.astype(listed, copy=False)
     if dtype is not None:
         a = a.astype(dtype, copy=False)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"can't convert data of dtype {a.dtype} to a tensor: only bool, int and float are supported")
     return xp.array(a, copy=True) if xp is numpy else xp.asarray(a).copy()
+
+
+def _list_dtype(data, kinds):
+    """torch's dtype for a list holding NumPy scalars ([np.float64(1), 2.0] -> float64), else None."""
+    for d in data:
+        if isinstance(d, (list, tuple)):
+            _list_dtype(d, kinds)
+        else:
+            kinds.add(type(d) if not isinstance(d, (numpy.generic, Tensor)) else d.dtype)
+    if not any(isinstance(k, numpy.dtype) for k in kinds):
+        return None  # plain Python values: the rules above already apply
+    py = {builtins.bool: dtypes.bool, builtins.int: dtypes.int64, builtins.float: dtypes.get_default_dtype()}
+    out = None
+    for k in kinds:
+        k = py.get(k, k) if not isinstance(k, numpy.dtype) else k
+        out = k if out is None else dtypes.promote_types(out, k)
+    return out
 
 
 def _host_list(data):
@@ -60,6 +80,12 @@ class Tensor:
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
+        """Tensor(list) is float, as torch.Tensor([1, 2]); minigrad.tensor(...) infers int64/bool/float."""
+        if dtype is None and isinstance(data, (list, tuple)):
+            dtype = dtypes.get_default_dtype()
+        self._build(data, dtype, requires_grad, device)
+
+    def _build(self, data, dtype, requires_grad, device):
         xp = get_xp(device) if device is not None else (
             get_array_module(data) if not isinstance(data, Tensor) else get_array_module(data.data)
         )
@@ -239,8 +265,10 @@ class Tensor:
         return self.to("cuda")
 
     def type(self, dtype=None):
+        """x.type() -> 'minigrad.FloatTensor' (torch's legacy names); x.type(dtype or name) converts."""
         if dtype is None:
-            return f"minigrad.{self.dtype}"
+            cuda = "cuda." if self.backend == "cupy" else ""
+            return f"minigrad.{cuda}{dtypes.TENSOR_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
         return self.to(dtypes.as_dtype(dtype))
 
     def type_as(self, other):
@@ -286,22 +314,12 @@ class Tensor:
         return format(repr(self), spec)
 
     def __repr__(self):
-        body = numpy.array2string(
-            to_numpy(self.data), separator=", ", prefix="tensor(", precision=4,
-            floatmode="maxprec_equal" if self.dtype.kind == "f" else "maxprec",
-        )
-        extras = []
-        if self.backend == "cupy":
-            extras.append("device='cuda:0'")
-        if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool) or (
-            self.data.size == 0 and self.dtype != dtypes.get_default_dtype()
-        ):
-            extras.append(f"dtype=minigrad.{self.dtype}")
-        if self._ctx is not None:
-            extras.append(f"grad_fn=<{self._ctx.name}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        from .printing import tensor_repr
+
+        device = "device='cuda:0'" if self.backend == "cupy" else None
+        grad = f"grad_fn=<{self._ctx.name}>" if self._ctx is not None else (
+            "requires_grad=True" if self.requires_grad else None)
+        return tensor_repr(to_numpy(self.data), dtypes.get_default_dtype(), device, grad)
 
     # ---- in-place (no graph) ----------------------------------------------------------------
     def _check_inplace(self):
@@ -510,16 +528,30 @@ for _name in [
     "maximum", "minimum", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "sum", "mean", "max",
     "min", "argmax", "argmin", "reshape", "view", "flatten", "transpose", "permute", "unsqueeze",
     "squeeze", "expand", "repeat", "var", "std", "all", "any", "eq", "ne", "lt", "le", "gt", "ge",
-    "square", "sign", "masked_fill", "prod", "cumsum", "logsumexp", "norm", "where", "amax", "amin",
+    "square", "sign", "masked_fill", "prod", "cumsum", "logsumexp", "norm", "amax", "amin",
     "isnan", "isinf", "isfinite", "floor", "ceil", "round", "reciprocal", "t", "clone",
 ]:
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _method(_name))
 Tensor.clip = _method("clip", "clamp")
+Tensor.clamp_min = _method("clamp_min")
+Tensor.clamp_max = _method("clamp_max")
+Tensor.is_floating_point = lambda self: self.dtype.kind == "f"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(x):
+    return x.numel()
+
+
 Tensor.mm = _method("mm", "matmul")
 Tensor.multiply = _method("multiply", "mul")
 Tensor.divide = _method("divide", "div")
 Tensor.subtract = _method("subtract", "sub")
+Tensor.where = lambda self, condition, other: ops.where(condition, self, other)  # x.where(c, y): x where c
 Tensor.view_as = lambda self, other: ops.reshape(self, other.shape)
 Tensor.reshape_as = Tensor.view_as
 Tensor.expand_as = lambda self, other: ops.expand(self, other.shape)

@@ -1,17 +1,18 @@
 """Every differentiable op (one class each) and its lowercase function."""
 from .arith import add, div, matmul, mm, mul, neg, pow, sub  # noqa: F401
 from .compare import (  # noqa: F401
-    all, any, bitwise_not, ceil, eq, equal, floor, floor_divide, ge, greater, gt, isfinite, isinf, isnan, le,
-    less, logical_and, logical_not, logical_op, logical_or, lt, masked_fill, ne, reciprocal, remainder, round,
-    sign, where,
+    all, allclose, any, bitwise_not, ceil, eq, equal, floor, floor_divide, ge, greater, gt, isclose, isfinite,
+    isinf, isnan, le, less, logical_and, logical_not, logical_op, logical_or, lt, masked_fill, ne, reciprocal,
+    remainder, round, sign, where,
 )
 from .reduce import (  # noqa: F401
-    amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, std, sum, var,
+    amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, softmax, std, sum, var,
 )
 from .shape import (  # noqa: F401
     cast, cat, clone, concat, concatenate, expand, flatten, getitem, move_to, permute, raw_index, repeat,
     reshape, squeeze, stack, swapaxes, t, transpose, unsqueeze, view,
 )
 from .unary import (  # noqa: F401
-    abs, clamp, clip, exp, leaky_relu, log, log1p, maximum, minimum, relu, sigmoid, sqrt, square, tanh,
+    abs, clamp, clamp_max, clamp_min, clip, exp, leaky_relu, log, log1p, maximum, minimum, relu, sigmoid, sqrt,
+    square, tanh,
 )

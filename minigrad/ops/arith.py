@@ -105,10 +105,10 @@ class MatMul(Function):
         a = self.a if self.a.ndim > 1 else self.a[None, :]
         b = self.b if self.b.ndim > 1 else self.b[:, None]
         g = gy
+        if self.b.ndim == 1:  # restore the column first, so a 0-d gy (1-D @ 1-D) works too
+            g = g[..., None]
         if self.a.ndim == 1:
             g = g[..., None, :]
-        if self.b.ndim == 1:
-            g = g[..., None]
         ga = g @ b.swapaxes(-1, -2) if self.needs_input_grad[0] else None
         gb = a.swapaxes(-1, -2) @ g if self.needs_input_grad[1] else None
         if ga is not None and self.a.ndim == 1:

@@ -1,4 +1,6 @@
 """Comparisons, logic and rounding: results carry no gradient. Plus where / masked_fill."""
+import builtins
+
 from ..autograd import Function
 from ..tensor import Tensor, as_operand
 from .. import dtypes
@@ -37,7 +39,23 @@ def ge(a, b):
     return _binary_nograd(a, b, "greater_equal")
 
 
-greater, less, equal = gt, lt, eq
+greater, less = gt, lt
+
+
+def equal(a, b):
+    """True if a and b have the same shape and elements (a Python bool, as torch.equal)."""
+    return a.shape == b.shape and builtins.bool(a.xp.array_equal(a.data, b.data))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    first = a if isinstance(a, Tensor) else b
+    ta, tb = as_operand(a, first), as_operand(b, first)
+    return Tensor._wrap(first.xp.isclose(ta.data, tb.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|a - b| <= atol + rtol |b| everywhere (a Python bool, as torch.allclose)."""
+    return builtins.bool(isclose(a, b, rtol, atol, equal_nan).data.all())
 
 
 def logical_op(a, b, name):

@@ -48,7 +48,7 @@ class Mean(Function):
         self.axes = _axes(self.dim, x.ndim)
         self.x_shape = x.shape
         y = x.mean(axis=self.axes, keepdims=self.keepdim)
-        self.n = x.size // max(y.size, 1) if x.size else 0
+        self.n = x.size // _b.max(y.size, 1) if x.size else 0
         return y
 
     def backward(self, gy):
@@ -95,8 +95,9 @@ class MaxMinDim(Function):
 class AMaxMin(Function):
     """max/min over all elements (or amax over dims): ties share the gradient evenly, as torch."""
 
-    def __init__(self, dim, keepdim, is_max):
-        self.dim, self.keepdim, self.is_max = dim, keepdim, is_max
+    def __init__(self, dim, keepdim, is_max, nan_ties=False):
+        # nan_ties: max()/min() share the gradient among NaNs; amax/amin give NaN gradients (torch)
+        self.dim, self.keepdim, self.is_max, self.nan_ties = dim, keepdim, is_max, nan_ties
 
     def forward(self, x):
         if x.size == 0:
@@ -110,8 +111,8 @@ class AMaxMin(Function):
         # dL/dx = gy / (#ties) on every element equal to the extreme value
         xp = self.xp
         y = _restore(self.y, self.x.shape, self.axes, self.keepdim)
-        mask = (self.x == y) | (xp.isnan(self.x) & xp.isnan(y))
-        count = mask.sum(axis=self.axes, keepdims=True)
+        mask = (self.x == y) | (xp.isnan(self.x) & xp.isnan(y)) if self.nan_ties else self.x == y
+        count = mask.sum(axis=self.axes, keepdims=True).astype(gy.dtype)
         return mask * (_restore(gy, self.x.shape, self.axes, self.keepdim) / count)
 
 
@@ -173,6 +174,59 @@ class LogSumExp(Function):
         return _restore(gy, self.x.shape, self.axes, self.keepdim) * self.xp.exp(self.x - self.y)
 
 
+class CumSum(Function):
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        self.axis = _axes(self.dim, x.ndim)[0] if x.ndim else None
+        return self.xp.cumsum(x, axis=self.axis).reshape(x.shape)
+
+    def backward(self, gy):
+        # dL/dx_i = sum_{j >= i} gy_j: a cumulative sum from the end
+        xp, a = self.xp, self.axis
+        return gy if a is None else xp.flip(xp.cumsum(xp.flip(gy, a), axis=a), a)
+
+
+class Norm(Function):
+    """Euclidean norm over all elements or dims (p=2 only)."""
+
+    float_only = True
+
+    def __init__(self, dim, keepdim):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        self.axes = _axes(self.dim, x.ndim)
+        xp = self.xp
+        self.x = x
+        y = xp.sqrt((x * x).sum(axis=self.axes, keepdims=True))  # in the dtype: may under/overflow, as torch
+        if x.size and y.size == x.size:
+            y = xp.abs(x)  # one element per group: torch returns |x| without squaring
+        self.y = y if self.keepdim else y.reshape(_restore_shape(y.shape, self.axes, x.ndim))
+        return self.y
+
+    def backward(self, gy):
+        # d||x||/dx = x / ||x||, and 0 where ||x|| = 0 (torch's subgradient)
+        y = _restore(self.y, self.x.shape, self.axes, self.keepdim)
+        g = _restore(gy, self.x.shape, self.axes, self.keepdim)
+        return self.xp.where(y == 0, 0, g * self.x / self.xp.where(y == 0, 1, y))
+
+
+def _restore_shape(shape, axes, ndim):
+    return tuple(n for i, n in enumerate(shape) if i not in (axes if axes is not None else range(ndim)))
+
+
+def cumsum(x, dim):
+    return CumSum(dim)(x)
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    if p not in ("fro", 2, 2.0):
+        raise NotImplementedError(f"norm: only p=2 ('fro') is supported, got p={p!r}")
+    return Norm(dim, keepdim)(x)
+
+
 def sum(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -196,7 +250,7 @@ def _max_min(x, dim, keepdim, is_max, other=None):
 
         return (maximum if is_max else minimum)(x, dim)
     if dim is None:
-        return AMaxMin(None, False, is_max)(x)
+        return AMaxMin(None, False, is_max, nan_ties=True)(x)
     f = MaxMinDim(dim, keepdim, is_max)
     values = f(x)
     return ValuesIndices(values, Tensor._wrap(f.indices.astype("int64", copy=False)))

@@ -56,8 +56,9 @@ class Abs(Function):
         return self.xp.abs(x)
 
     def backward(self, gy):
-        # d|x|/dx = sign(x), 0 at x = 0 (torch's choice)
-        return gy * self.xp.sign(self.x)
+        # d|x|/dx = sign(x), 0 at x = 0 and at NaN (torch's sgn)
+        xp = self.xp
+        return xp.where(self.x > 0, gy, xp.where(self.x < 0, -gy, 0))
 
 
 class Clamp(Function):
@@ -68,13 +69,13 @@ class Clamp(Function):
         xp = self.xp
         self.mask = xp.ones(x.shape, dtype=bool)
         if self.lo is not None:
-            self.mask &= x >= self.lo
+            self.mask &= x > self.lo
         if self.hi is not None:
-            self.mask &= x <= self.hi
+            self.mask &= x < self.hi
         return xp.clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        # d clamp(x)/dx = 1 inside [lo, hi] (bounds included, as torch), 0 outside
+        # d clamp(x)/dx = 1 strictly inside (lo, hi), 0 on the bounds and outside (as the pinned torch)
         return gy * self.mask
 
 
@@ -86,12 +87,10 @@ class Maximum(Function):
         return self.xp.maximum(a, b)
 
     def backward(self, gy):
-        # gradient to the larger input; ties split it in half (torch)
+        # gradient to the larger input; ties split it in half; NaN sends it to both (torch)
         xp, a, b = self.xp, self.a, self.b
-        half = gy / 2
-        ga = xp.where(a > b, gy, xp.where(a == b, half, 0))
-        gb = xp.where(b > a, gy, xp.where(a == b, half, 0))
-        return ga, gb
+        g = xp.where(a == b, gy / 2, gy)
+        return xp.where(a < b, 0, g), xp.where(a > b, 0, g)
 
 
 class Minimum(Function):
@@ -102,12 +101,10 @@ class Minimum(Function):
         return self.xp.minimum(a, b)
 
     def backward(self, gy):
-        # gradient to the smaller input; ties split it in half (torch)
+        # gradient to the smaller input; ties split it in half; NaN sends it to both (torch)
         xp, a, b = self.xp, self.a, self.b
-        half = gy / 2
-        ga = xp.where(a < b, gy, xp.where(a == b, half, 0))
-        gb = xp.where(b < a, gy, xp.where(a == b, half, 0))
-        return ga, gb
+        g = xp.where(a == b, gy / 2, gy)
+        return xp.where(a > b, 0, g), xp.where(a < b, 0, g)
 
 
 class Sigmoid(Function):
@@ -140,7 +137,7 @@ class Tanh(Function):
 class ReLU(Function):
     def forward(self, x):
         y = self.xp.maximum(x, 0)
-        self.mask = y > 0
+        self.mask = ~(y <= 0)  # NaN passes its gradient, as torch's threshold_backward
         return y
 
     def backward(self, gy):
@@ -184,14 +181,21 @@ def abs(x):
 def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    from ..tensor import Tensor
+
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # tensor bounds: torch splits the gradient at a tie with a bound, as maximum/minimum do
+        y = x if min is None else maximum(x, min)
+        return y if max is None else minimum(y, max)
     return Clamp(_scalar(min), _scalar(max))(x)
 
 
-clip = clamp
-
-
 def _scalar(v):
-    return v.item() if hasattr(v, "item") and not isinstance(v, (int, float)) else v
+    # a NumPy scalar bound (np.float64) would promote a float32 result under NumPy 2: use Python's
+    return v.item() if hasattr(v, "item") else v
+
+
+clip = clamp
 
 
 def maximum(a, b):
@@ -222,3 +226,11 @@ def square(x):
     from .arith import mul
 
     return mul(x, x)
+
+
+def clamp_min(x, min):
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):
+    return clamp(x, max=max)
