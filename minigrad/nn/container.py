@@ -4,7 +4,50 @@ from collections import OrderedDict
 from .module import Module, _addindent
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: integer indexing, len, iteration, append/extend/insert."""
+
+    def _index(self, idx):
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range")
+        return idx % n
+
+    def _renumber(self, mods):
+        # torch keeps the keys 0..n-1 after a deletion or insertion
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __delitem__(self, idx):
+        keys = list(self._modules.keys())
+        for k in (keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]):
+            del self._modules[k]
+        self._renumber(list(self._modules.values()))
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._renumber(mods)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Calls its modules in order: Sequential(a, b)(x) == b(a(x)). Also Sequential(OrderedDict)."""
 
     def __init__(self, *args):
@@ -21,12 +64,6 @@ class Sequential(Module):
             input = m(input)
         return input
 
-    def _index(self, idx):
-        n = len(self._modules)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range")
-        return idx % n
-
     def __getitem__(self, idx):
         if isinstance(idx, slice):
             return type(self)(OrderedDict(list(self._modules.items())[idx]))
@@ -36,41 +73,8 @@ class Sequential(Module):
         key = list(self._modules.keys())[self._index(idx)]
         self.add_module(key, module)
 
-    def __delitem__(self, idx):
-        keys = list(self._modules.keys())
-        for k in (keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]):
-            del self._modules[k]
-        # torch renumbers the remaining modules 0..n-1
-        mods = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index, module):
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
-        return self
-
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (no forward of its own)."""
 
     def __init__(self, modules=None):
@@ -83,36 +87,8 @@ class ModuleList(Module):
             return type(self)(list(self._modules.values())[idx])
         return self._modules[str(self._index(idx))]
 
-    def _index(self, idx):
-        n = len(self._modules)
-        if not -n <= idx < n:
-            raise IndexError(f"index {idx} is out of range")
-        return idx % n
-
     def __setitem__(self, idx, module):
         self.add_module(str(self._index(idx)), module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index, module):
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self._modules[str(i)] = m
 
     def __repr__(self):
         # torch folds runs of identical children: "(0-2): 3 x Linear(...)"
