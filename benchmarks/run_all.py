@@ -19,7 +19,7 @@ from benchmarks import common
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAMES = ("epoch", "ops", "overhead", "memory", "scaling")
 DEFAULTS = {  # modest: the whole CPU suite in roughly 10-20 minutes on a quiet machine
-    "epoch": ["--rounds", "5"],
+    "epoch": ["--rounds", "10"],
     "ops": ["--rounds", "10", "--iters", "50"],
     "overhead": ["--rounds", "10", "--iters", "200"],
     "memory": ["--rounds", "3"],

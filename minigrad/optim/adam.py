@@ -63,9 +63,10 @@ class Adam(Optimizer):
             denom = xp.sqrt(v, out=tmp)
             denom /= bias_correction2_sqrt
             denom += eps
-            # p.addcdiv_(m, denom, value=-step_size) == p + (-step_size * m) / denom
-            upd = xp.multiply(m, -step_size)
-            upd /= denom
+            # p.addcdiv_(m, denom, value=-step_size) == p + (-step_size * m) / denom; the quotient goes into
+            # denom's buffer, so no new array per step
+            upd = xp.divide(m, denom, out=denom)
+            upd *= -step_size
             w += upd
 
 
