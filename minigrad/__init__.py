@@ -15,7 +15,7 @@ from .creation import (  # noqa: F401
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
 )
-from .random import manual_seed, seed  # noqa: F401
+from .random import Generator, manual_seed, seed  # noqa: F401
 from . import cuda  # noqa: F401
 from .gradcheck import gradcheck  # noqa: F401  (minigrad.gradcheck(fn, inputs), as torch.autograd.gradcheck)
 from .serialization import load, save  # noqa: F401

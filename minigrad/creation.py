@@ -148,12 +148,12 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     """U[0, 1) samples from the backend's generator (seeded by minigrad.manual_seed)."""
     d = _float_dtype(dtype)
-    return _finish(random.uniform(_shape(size), 0.0, 1.0, d, backend_name(device)), requires_grad)
+    return _finish(random.uniform(_shape(size), 0.0, 1.0, d, backend_name(device), generator), requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     d = _float_dtype(dtype)
-    return _finish(random.normal(_shape(size), 0.0, 1.0, d, backend_name(device)), requires_grad)
+    return _finish(random.normal(_shape(size), 0.0, 1.0, d, backend_name(device), generator), requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None):

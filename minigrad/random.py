@@ -1,7 +1,7 @@
 """Per-backend random generators, seeded together by minigrad.manual_seed."""
 import numpy
 
-from .backend import get_xp
+from .backend import get_xp, move
 
 _seed = None
 _generators = {}
@@ -26,6 +26,29 @@ def initial_seed():
     return _seed
 
 
+class Generator:
+    """torch.Generator look-alike: `Generator().manual_seed(42)` for random_split, DataLoader, rand(generator=)."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+        self._seed = int(numpy.random.SeedSequence().entropy % (2**63))
+        self.rng = numpy.random.default_rng(self._seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self.rng = numpy.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def permutation(self, n):
+        return self.rng.permutation(n)
+
+    def __getattr__(self, name):  # random(), integers(), ... of the numpy Generator underneath
+        return getattr(self.__dict__["rng"], name)
+
+
 def generator(backend="numpy"):
     """The backend's Generator (numpy.random.Generator or cupy.random.Generator)."""
     if backend not in _generators:
@@ -34,16 +57,23 @@ def generator(backend="numpy"):
     return _generators[backend]
 
 
-def uniform(shape, low, high, dtype, backend="numpy"):
+def _source(backend, gen):
+    """Draw from a user's Generator (on the host, then moved) or from the backend's own generator."""
+    if gen is None:
+        return generator(backend), (lambda a: a)
+    return gen.rng, (lambda a: move(a, backend))
+
+
+def uniform(shape, low, high, dtype, backend="numpy", gen=None):
     """U(low, high) samples of `dtype` (drawn in that dtype, never through float64 for float32)."""
-    g = generator(backend)
-    u = g.random(shape, dtype=_float(dtype))
+    g, place = _source(backend, gen)
+    u = place(g.random(shape, dtype=_float(dtype)))
     return (u * (high - low) + low).astype(dtype, copy=False)
 
 
-def normal(shape, mean, std, dtype, backend="numpy"):
-    g = generator(backend)
-    z = g.standard_normal(shape, dtype=_float(dtype))
+def normal(shape, mean, std, dtype, backend="numpy", gen=None):
+    g, place = _source(backend, gen)
+    z = place(g.standard_normal(shape, dtype=_float(dtype)))
     return (z * std + mean).astype(dtype, copy=False)
 
 

@@ -168,3 +168,21 @@ def test_known_gaps_fail_loudly(name):
     KNOWN_GAPS[name](torch)
     with pytest.raises((AttributeError, TypeError, NotImplementedError)):
         KNOWN_GAPS[name](minigrad)
+
+
+def test_generator_seeds_random_split_loader_and_rand():
+    """`torch.Generator().manual_seed(42)` as course code passes it to random_split / DataLoader / rand."""
+    import minigrad as mtorch
+    from minigrad.utils.data import DataLoader, TensorDataset, random_split
+
+    ds = TensorDataset(mtorch.arange(10).float(), mtorch.arange(10))
+    a1, _ = random_split(ds, [7, 3], generator=mtorch.Generator().manual_seed(42))
+    a2, _ = random_split(ds, [7, 3], generator=mtorch.Generator().manual_seed(42))
+    a3, _ = random_split(ds, [7, 3], generator=mtorch.Generator().manual_seed(43))
+    assert list(a1.indices) == list(a2.indices) != list(a3.indices)
+    r1 = mtorch.rand(5, generator=mtorch.Generator().manual_seed(1))
+    r2 = mtorch.rand(5, generator=mtorch.Generator().manual_seed(1))
+    assert r1.dtype == mtorch.float32 and (r1 == r2).all()
+    order = [[y.tolist() for _, y in DataLoader(ds, batch_size=4, shuffle=True,
+                                                generator=mtorch.Generator().manual_seed(0))] for _ in range(2)]
+    assert order[0] == order[1] and sorted(sum(order[0], [])) == list(range(10))
