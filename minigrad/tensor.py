@@ -6,6 +6,7 @@ import numpy
 
 from . import dtypes
 from .autograd import is_grad_enabled, run_backward
+from .tensor_ops import TensorOps
 from .backend import Device, backend_name, get_array_module, get_default_backend, get_xp, move, name_of, to_numpy
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -74,7 +75,7 @@ def as_operand(x, like):
     return Tensor._wrap(_infer_array(x, None, xp))
 
 
-class Tensor:
+class Tensor(TensorOps):
     """An n-d array with reverse-mode autodiff, shaped like torch.Tensor."""
 
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
@@ -417,126 +418,11 @@ class Tensor:
     def __getitem__(self, index):
         return ops.getitem(self, index)
 
-    # ---- arithmetic -------------------------------------------------------------------------
-    def __add__(self, o):
-        return ops.add(self, o)
-
-    def __radd__(self, o):
-        return ops.add(o, self)
-
-    def __sub__(self, o):
-        return ops.sub(self, o)
-
-    def __rsub__(self, o):
-        return ops.sub(o, self)
-
-    def __mul__(self, o):
-        return ops.mul(self, o)
-
-    def __rmul__(self, o):
-        return ops.mul(o, self)
-
-    def __truediv__(self, o):
-        return ops.div(self, o)
-
-    def __rtruediv__(self, o):
-        return ops.div(o, self)
-
-    def __floordiv__(self, o):
-        return ops.floor_divide(self, o)
-
-    def __mod__(self, o):
-        return ops.remainder(self, o)
-
-    def __pow__(self, o):
-        return ops.pow(self, o)
-
-    def __rpow__(self, o):
-        return ops.pow(o, self)
-
-    def __matmul__(self, o):
-        return ops.matmul(self, o)
-
-    def __rmatmul__(self, o):
-        return ops.matmul(o, self)
-
-    def __neg__(self):
-        return ops.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return ops.abs(self)
-
-    # comparisons and logic: no gradient, bool results
-    def __eq__(self, o):
-        return ops.eq(self, o)
-
-    def __ne__(self, o):
-        return ops.ne(self, o)
-
-    def __lt__(self, o):
-        return ops.lt(self, o)
-
-    def __le__(self, o):
-        return ops.le(self, o)
-
-    def __gt__(self, o):
-        return ops.gt(self, o)
-
-    def __ge__(self, o):
-        return ops.ge(self, o)
-
-    def __and__(self, o):
-        return ops.logical_op(self, o, "bitwise_and")
-
-    __rand__ = __and__
-
-    def __or__(self, o):
-        return ops.logical_op(self, o, "bitwise_or")
-
-    __ror__ = __or__
-
-    def __xor__(self, o):
-        return ops.logical_op(self, o, "bitwise_xor")
-
-    def __invert__(self):
-        return ops.logical_not(self) if self.dtype == dtypes.bool else ops.bitwise_not(self)
-
 
 from . import autograd as _autograd  # noqa: E402
 
 _autograd._bind_tensor(Tensor, as_operand)
-from . import ops  # noqa: E402  (ops needs Tensor defined first)
-
-
-def _method(name, fn_name=None):
-    fn_name = fn_name or name
-
-    def method(self, *args, **kwargs):
-        return getattr(ops, fn_name)(self, *args, **kwargs)
-
-    method.__name__ = name
-    method.__doc__ = f"Same as minigrad.{fn_name}(self, ...)."
-    return method
-
-
-# Methods that are the module-level function applied to self (x.exp() == minigrad.exp(x)).
-for _name in [
-    "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "log1p", "sqrt", "abs", "clamp",
-    "maximum", "minimum", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "sum", "mean", "max",
-    "min", "argmax", "argmin", "reshape", "view", "flatten", "transpose", "permute", "unsqueeze",
-    "squeeze", "expand", "repeat", "var", "std", "all", "any", "eq", "ne", "lt", "le", "gt", "ge",
-    "square", "sign", "masked_fill", "prod", "cumsum", "logsumexp", "norm", "amax", "amin",
-    "isnan", "isinf", "isfinite", "floor", "ceil", "round", "reciprocal", "t", "clone",
-]:
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _method(_name))
-Tensor.clip = _method("clip", "clamp")
-Tensor.clamp_min = _method("clamp_min")
-Tensor.clamp_max = _method("clamp_max")
-Tensor.is_floating_point = lambda self: self.dtype.kind == "f"
+from . import ops, tensor_ops  # noqa: E402  (ops needs Tensor defined first)
 
 
 def is_tensor(obj):
@@ -547,12 +433,4 @@ def numel(x):
     return x.numel()
 
 
-Tensor.mm = _method("mm", "matmul")
-Tensor.multiply = _method("multiply", "mul")
-Tensor.divide = _method("divide", "div")
-Tensor.subtract = _method("subtract", "sub")
-Tensor.where = lambda self, condition, other: ops.where(condition, self, other)  # x.where(c, y): x where c
-Tensor.view_as = lambda self, other: ops.reshape(self, other.shape)
-Tensor.reshape_as = Tensor.view_as
-Tensor.expand_as = lambda self, other: ops.expand(self, other.shape)
-
+tensor_ops.bind(Tensor, ops)
