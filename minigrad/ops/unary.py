@@ -141,8 +141,8 @@ class ReLU(Function):
         return y
 
     def backward(self, gy):
-        # d relu(x)/dx = 1 if x > 0 else 0  (0 at the kink, as torch)
-        return gy * self.mask
+        # d relu(x)/dx = 1 if x > 0 else 0  (0 at the kink, as torch; +0.0, not gy * 0 = -0.0)
+        return self.xp.where(self.mask, gy, 0)
 
 
 class LeakyReLU(Function):
