@@ -36,7 +36,7 @@ class SGD(Optimizer):
                 else:
                     b = buf.data
                     b *= momentum
-                    b += xp.multiply(g, 1.0 - dampening)
+                    b += g if dampening == 0 else xp.multiply(g, 1.0 - dampening)  # g * 1.0 == g exactly
                 if nesterov:
                     g = g + xp.multiply(b, momentum)  # g + momentum * b
                 else:
