@@ -9,7 +9,7 @@ from .dtypes import (  # noqa: F401
 )
 from .ops import *  # noqa: F401,F403
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401  (shadow builtins, as torch does)
-from .tensor import Tensor, is_tensor, numel  # noqa: F401
+from .tensor import Size, Tensor, is_tensor, numel  # noqa: F401
 from .creation import (  # noqa: F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,

@@ -56,6 +56,19 @@ def _host_list(data):
     return [(_host_list(d) if isinstance(d, (list, tuple)) else (d.item() if isinstance(d, Tensor) else d)) for d in data]
 
 
+class Size(tuple):
+    """torch.Size look-alike: a tuple of dims that prints as minigrad.Size([...])."""
+
+    def numel(self):
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self):
+        return f"minigrad.Size({list(self)})"
+
+
 def as_operand(x, like):
     """Wrap a Python/NumPy scalar as a 0-d tensor whose dtype follows torch's scalar rules."""
     if isinstance(x, Tensor):
@@ -114,7 +127,7 @@ class Tensor(TensorOps):
     # ---- attributes -------------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return Size(self.data.shape)
 
     @property
     def dtype(self):
