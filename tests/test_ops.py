@@ -203,11 +203,13 @@ def test_int_arithmetic_dtypes(backend, data):
 @dtypes
 @given(data=st.data())
 def test_int_with_float_tensor_promotes_to_float(backend, dtype, data):
-    a, b = data.draw(broadcast_pair(dtype))
+    # denominators kept in |x| >= 0.5: near 0, the broadcast-summed gradient -n/x^2 adds large terms of
+    # both signs, and float32 sums in another order than torch's differ by more than any rounding tolerance
+    a, b = data.draw(broadcast_pair(dtype, b_elements=nonzero(dtype)))
     i = np.round(a).astype(np.int64)
     check_op(lambda x, n: x * n, lambda x, n: x * n, [b, i], backend)
     check_op(lambda x, n: n - x, lambda x, n: n - x, [b, i], backend)
-    check_op(lambda x, n: n / x, lambda x, n: n / x, [np.where(b == 0, 1, b).astype(dtype), i], backend)
+    check_op(lambda x, n: n / x, lambda x, n: n / x, [b, i], backend)
 
 
 def test_mean_of_int_raises_like_torch():
