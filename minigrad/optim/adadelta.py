@@ -1,4 +1,5 @@
 """Adadelta (torch's single-tensor formula: eps inside both square roots)."""
+from .. import kernels
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, scalar
 
@@ -33,6 +34,8 @@ class Adadelta(Optimizer):
             state["step"] += 1.0
             g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
             v, u = state["square_avg"].data, state["acc_delta"].data
+            if kernels.run("adadelta", (w, g, v, u), rho, 1.0 - rho, eps, lr):
+                continue  # the formulas below, fused into one pass (minigrad/kernels/cpu.py)
             tmp = xp.empty_like(w)
             v *= rho
             add_sq_(xp, v, g, 1.0 - rho, tmp)

@@ -1,4 +1,5 @@
 """Adagrad (torch's single-tensor formula; state is created eagerly, as torch does)."""
+from .. import kernels
 from ..tensor import Tensor
 from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, scalar
 
@@ -43,6 +44,8 @@ class Adagrad(Optimizer):
             g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
             clr = lr / (1.0 + (state["step"] - 1.0) * lr_decay)
             s = state["sum"].data
+            if kernels.run("adagrad", (w, g, s), 1.0, eps, -clr):
+                continue  # the formulas below, fused into one pass (minigrad/kernels/cpu.py)
             tmp = xp.empty_like(w)
             add_sq_(xp, s, g, 1.0, tmp)
             std = xp.sqrt(s, out=tmp)

@@ -1,6 +1,7 @@
 """Adam and AdamW (torch's single-tensor formulas: eps is added after bias correction)."""
+from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, scalar
+from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, lerp_consts, scalar
 
 
 class Adam(Optimizer):
@@ -50,12 +51,15 @@ class Adam(Optimizer):
             else:
                 g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
             m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+            step_size = lr / (1.0 - beta1**step)
+            bias_correction2_sqrt = (1.0 - beta2**step) ** 0.5
+            if not amsgrad and kernels.run("adam", (w, g, m, v), *lerp_consts(m.dtype, 1.0 - beta1), beta2,
+                                           1.0 - beta2, bias_correction2_sqrt, eps, -step_size):
+                continue  # the same formulas below, fused into one pass (minigrad/kernels/cpu.py)
             tmp = xp.empty_like(w)
             lerp_(xp, m, g, 1.0 - beta1, tmp)
             v *= beta2
             add_sq_(xp, v, g, 1.0 - beta2, tmp)
-            step_size = lr / (1.0 - beta1**step)
-            bias_correction2_sqrt = (1.0 - beta2**step) ** 0.5
             if amsgrad:
                 vmax = state["max_exp_avg_sq"].data
                 xp.maximum(vmax, v, out=vmax)

@@ -207,13 +207,20 @@ def scalar(v):
 
 def lerp_(xp, m, g, w, tmp):
     """m <- lerp(m, g, w) in place, with torch's two-branch formula (tmp: scratch like m)."""
+    c, big = lerp_consts(m.dtype, w)
     xp.subtract(g, m, out=tmp)
-    if abs(w) < 0.5:
-        tmp *= w
-        m += tmp
-    else:  # torch: end - (end - self) * (1 - weight), with 1 - weight rounded in m's dtype (float32 too)
-        tmp *= float(1 - m.dtype.type(w))
+    tmp *= c
+    if big:  # torch: end - (end - self) * (1 - weight)
         xp.subtract(g, tmp, out=m)
+    else:
+        m += tmp
+
+
+def lerp_consts(dtype, w):
+    """(factor, big) for lerp_: torch uses 1 - weight, rounded in the dtype (float32 too), when weight >= 0.5."""
+    if abs(w) < 0.5:
+        return w, False
+    return float(1 - dtype.type(w)), True
 
 
 def add_sq_(xp, v, g, value, tmp):

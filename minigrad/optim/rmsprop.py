@@ -1,6 +1,7 @@
 """RMSprop, plain or centered, with optional momentum (torch's single-tensor formulas)."""
+from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, scalar
+from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, lerp_consts, scalar
 
 
 class RMSprop(Optimizer):
@@ -40,6 +41,11 @@ class RMSprop(Optimizer):
             state["step"] += 1.0
             g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
             v = state["square_avg"].data
+            gbar = state["grad_avg"].data if centered else v  # v, w: placeholders the kernel never touches
+            buf = state["momentum_buffer"].data if momentum > 0 else w
+            if kernels.run("rmsprop", (w, g, v, gbar, buf), alpha, 1.0 - alpha, *lerp_consts(v.dtype, 1.0 - alpha),
+                           -1.0, eps, centered, momentum > 0, momentum, lr):
+                continue  # the formulas below, fused into one pass (minigrad/kernels/cpu.py)
             tmp = xp.empty_like(w)
             v *= alpha
             add_sq_(xp, v, g, 1.0 - alpha, tmp)

@@ -1,4 +1,5 @@
 """SGD with momentum, dampening, Nesterov and weight decay (torch's single-tensor formulas)."""
+from .. import kernels
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_flags, decayed_grad, scalar
 
@@ -28,8 +29,14 @@ class SGD(Optimizer):
         for p, state in self._with_grad(group):
             xp, w = p.xp, p.data
             g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
+            buf = state.get("momentum_buffer")
+            # the formulas below, fused into one pass when possible (minigrad/kernels/cpu.py)
+            if momentum == 0 and kernels.run("sgd", (w, g), lr):
+                continue
+            if buf is not None and momentum != 0 and kernels.run(
+                    "sgd_momentum", (w, g, buf.data), momentum, 1.0 - dampening, dampening != 0, nesterov, lr):
+                continue
             if momentum != 0:
-                buf = state.get("momentum_buffer")
                 if buf is None:  # first step: the buffer starts as the gradient itself
                     buf = state["momentum_buffer"] = Tensor._wrap(g.copy() if g is p.grad.data else g)
                     b = buf.data

@@ -1,0 +1,90 @@
+"""Fused optimizer kernels: when they run, and the switch that turns them off.
+
+The NumPy formulas in minigrad/optim are the reference a learner reads. With Numba installed, the same update
+runs as one compiled pass over memory (minigrad/kernels/cpu.py) and gives bit-identical results; NumPy alone
+needs ~10 passes and temporaries for Adam. Anything a kernel does not cover (CuPy arrays, float16, strided or
+read-only arrays, amsgrad) takes the NumPy path. Turn the kernels off to step through the NumPy code:
+    MINIGRAD_FUSED=0 python ...      or      minigrad.kernels.set_enabled(False)
+"""
+import os
+from contextlib import contextmanager
+
+import numpy
+
+_OFF = ("0", "false", "no", "off")
+_state = {"enabled": os.environ.get("MINIGRAD_FUSED", "1").strip().lower() not in _OFF,
+          "cpu": None, "error": None}
+
+
+def set_enabled(flag):
+    """Use the fused kernels (True, the default) or always the NumPy reference formulas (False)."""
+    _state["enabled"] = bool(flag)
+
+
+def is_enabled():
+    return _state["enabled"]
+
+
+@contextmanager
+def disabled():
+    """with minigrad.kernels.disabled(): ... runs the NumPy reference formulas."""
+    before = _state["enabled"]
+    _state["enabled"] = False
+    try:
+        yield
+    finally:
+        _state["enabled"] = before
+
+
+def available():
+    """True when the CPU kernels can run (Numba importable)."""
+    return bool(_cpu_kernels())
+
+
+def status():
+    """One line for logs and benchmark headers: what runs optimizer updates on the CPU."""
+    if not _state["enabled"]:
+        return "off (NumPy reference formulas; MINIGRAD_FUSED=0 or set_enabled(False))"
+    if not available():
+        return f"unavailable ({_state['error']}); NumPy reference formulas"
+    import numba
+
+    return f"numba {numba.__version__} (fused optimizer updates, one thread)"
+
+
+def _cpu_kernels():
+    if _state["cpu"] is None:
+        try:
+            from . import cpu
+
+            _state["cpu"] = cpu._build()
+        except ImportError as e:  # Numba missing or broken: the NumPy formulas run instead
+            _state["cpu"], _state["error"] = False, f"{type(e).__name__}: {e}"
+    return _state["cpu"]
+
+
+def _flat(arrays):
+    """1-D views of arrays sharing one NumPy float dtype, shape and contiguous layout; None if not so."""
+    first = arrays[0]
+    if type(first) is not numpy.ndarray or first.dtype not in (numpy.float32, numpy.float64):
+        return None
+    if not (first.flags.c_contiguous or first.flags.f_contiguous):
+        return None
+    for a in arrays:
+        if (type(a) is not numpy.ndarray or a.dtype != first.dtype or a.shape != first.shape
+                or a.strides != first.strides or not a.flags.writeable):
+            return None
+    return [a.ravel(order="K") for a in arrays]
+
+
+def run(name, arrays, *consts):
+    """Run kernel `name` in place on `arrays` with scalar `consts`; False (nothing done) if it cannot."""
+    if not _state["enabled"]:
+        return False
+    flat = _flat(arrays)
+    if flat is None or not _cpu_kernels():
+        return False
+    cast = flat[0].dtype.type  # constants in the arrays' dtype, as NumPy applies a Python float
+    consts = [c if isinstance(c, bool) else cast(c) for c in consts]
+    _state["cpu"][name](*flat, *consts)
+    return True
