@@ -31,7 +31,10 @@ def machine():
             info["gpu"] = torch.cuda.get_device_name(0)
     except ImportError:
         info["torch"] = None
+    from minigrad import kernels
     from minigrad.backend import cupy_available
+
+    info["minigrad_kernels"] = kernels.status()
 
     if cupy_available():
         import cupy

@@ -4,11 +4,15 @@ Both engines train from the same weights on the same 54,000 images (already in m
 same batch order, alternated in one process: warm-up, then timed rounds; median, spread, and the ratio
 minigrad/torch computed pair by pair. The "GEMM floor" is the same epoch's matrix products alone (3 forward,
 3 weight-gradient and 2 input-gradient products per step) in NumPy/CuPy: the physical limit of the machine.
+"minigrad_numpy_update" is minigrad again with its fused optimizer kernels off (MINIGRAD_FUSED=0 semantics).
     python -m benchmarks.epoch --rounds 5
 """
+import contextlib
+
 import numpy as np
 
 from benchmarks import common
+from minigrad import kernels
 
 SIZES = (784, 500, 300, 10)
 
@@ -66,7 +70,20 @@ def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES):
             loss.backward()
             t_opt.step()
 
-    return {"minigrad": mg_epoch, "torch": torch_epoch, "gemm_floor": gemm_floor(mg_X, batch_size, dtype, sizes)}
+    fns = {"minigrad": fused(mg_epoch, True), "torch": torch_epoch,
+           "gemm_floor": gemm_floor(mg_X, batch_size, dtype, sizes)}
+    if device == "cpu" and kernels.available():  # what the fused optimizer kernels are worth, in the same run
+        fns["minigrad_numpy_update"] = fused(mg_epoch, False)
+    return fns
+
+
+def fused(fn, on):
+    """fn run with minigrad's fused optimizer kernels on (the default) or off (the NumPy reference formulas)."""
+    def run():
+        with (contextlib.nullcontext() if on else kernels.disabled()):
+            fn()
+
+    return run
 
 
 def build_mlp(nn, sizes=SIZES):
@@ -113,7 +130,7 @@ def main(argv=None):
     for name, row in res.items():
         ratio = (f"  ratio to torch {row['ratio_median']:.3f} (pairs {row['ratio_min']:.3f}-{row['ratio_max']:.3f})"
                  if "ratio_median" in row else "")
-        print(f"{name:>11}: median {row['median_s']:.3f}s  (min {row['min_s']:.3f}, max {row['max_s']:.3f}){ratio}")
+        print(f"{name:>21}: median {row['median_s']:.3f}s  (min {row['min_s']:.3f}, max {row['max_s']:.3f}){ratio}")
     common.write(common.out_name("epoch", args.device), {
         "command": cmd, "machine": info, "args": vars(args), "data": source, "results": res, "times": times},
         args.json)

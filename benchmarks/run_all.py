@@ -65,7 +65,7 @@ def _ratio(row):
 
 
 def _machine(m):
-    keys = ("cpu", "cores", "blas", "numpy", "torch", "torch_threads", "cupy", "gpu", "python")
+    keys = ("cpu", "cores", "blas", "numpy", "torch", "torch_threads", "cupy", "gpu", "python", "minigrad_kernels")
     return "; ".join(f"{k} {m[k]}" for k in keys if m.get(k) is not None)
 
 
@@ -87,8 +87,12 @@ def section_rows(name, d, results_dir=HERE):
         r = d["results"]
         rows = [[k, f"{v['median_s']:.3f}", f"{v['min_s']:.3f}-{v['max_s']:.3f}", v["rounds"], _ratio(v)]
                 for k, v in r.items()]
-        return ([("MNIST MLP epoch, s", f"{r['minigrad']['median_s']:.3f}", f"{r['torch']['median_s']:.3f}",
-                  _ratio(r["minigrad"]))],
+        head = [("MNIST MLP epoch, s", f"{r['minigrad']['median_s']:.3f}", f"{r['torch']['median_s']:.3f}",
+                 _ratio(r["minigrad"]))]
+        if "minigrad_numpy_update" in r:
+            head.append(("same, fused optimizer kernels off, s", f"{r['minigrad_numpy_update']['median_s']:.3f}",
+                         f"{r['torch']['median_s']:.3f}", _ratio(r["minigrad_numpy_update"])))
+        return (head,
                 _table(["engine", "median s", "min-max s", "rounds", "ratio to torch (min-max)"], rows))
     if name in ("ops", "overhead"):
         r = d["results"] if name == "ops" else {"train step (tiny MLP, batch 1)": d["results"]}

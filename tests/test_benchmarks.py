@@ -98,8 +98,19 @@ def test_json_common_keys(suite, name):
     d = suite[1][name]
     assert {"command", "machine", "args"} <= set(d)
     assert d["command"].startswith(f"python -m benchmarks.{name} ")
-    assert {"date", "cpu", "cores", "numpy", "torch", "blas"} <= set(d["machine"])
+    assert {"date", "cpu", "cores", "numpy", "torch", "blas", "minigrad_kernels"} <= set(d["machine"])
     assert d["args"]["device"] == "cpu"
+
+
+def test_epoch_times_the_numpy_update_too_when_kernels_run(suite):
+    from minigrad import kernels
+
+    res = suite[1]["epoch"]["results"]
+    assert ("minigrad_numpy_update" in res) == kernels.available()
+    if "minigrad_numpy_update" in res:
+        assert "ratio_median" in res["minigrad_numpy_update"]
+        lines = run_all.section_rows("epoch", suite[1]["epoch"])[0]
+        assert [h[0] for h in lines] == ["MNIST MLP epoch, s", "same, fused optimizer kernels off, s"]
 
 
 def test_ops_json(suite):
