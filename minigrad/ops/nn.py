@@ -32,13 +32,7 @@ class Linear(Function):
         gy2 = gy.reshape(-1, W.shape[0])
         need = self.needs_input_grad
         gx = (gy2 @ W).reshape(x.shape) if need[0] else None
-        x2 = x.reshape(-1, W.shape[1])
-        gW = None
-        if need[1] and _column_major(W):  # gW in W's own layout, so the optimizer walks both in one pass
-            gW = xp.empty(W.shape, dtype=gy2.dtype, order="F")
-            xp.matmul(x2.T, gy2, out=gW.T)
-        elif need[1]:
-            gW = gy2.T @ x2
+        gW = gy2.T @ x.reshape(-1, W.shape[1]) if need[1] else None
         gb = gy2.sum(axis=0) if len(need) > 2 and need[2] else None
         return (gx, gW, gb)[:len(need)]
 
@@ -61,10 +55,6 @@ class Dropout(Function):
     def backward(self, gy):
         # d(x * m)/dx = m  with m = keep / (1 - p)
         return gy * self.m
-
-
-def _column_major(a):
-    return a.flags.f_contiguous and not a.flags.c_contiguous
 
 
 def _dtype_message(x, W, b):
