@@ -12,7 +12,6 @@ import contextlib
 import numpy as np
 
 from benchmarks import common
-from minigrad import kernels
 
 SIZES = (784, 500, 300, 10)
 
@@ -31,9 +30,10 @@ def load_images(n=54000, seed=0, source="mnist"):
     return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n).astype(np.int64), "random"
 
 
-def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES):
+def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES, numpy_update=False):
     """Build both engines' models (same weights), optimizers and device-resident data; return epoch callables."""
     import minigrad
+    from minigrad import kernels
     from reference.models import copy_weights
 
     torch = common.torch_setup(device)
@@ -72,13 +72,15 @@ def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES):
 
     fns = {"minigrad": fused(mg_epoch, True), "torch": torch_epoch,
            "gemm_floor": gemm_floor(mg_X, batch_size, dtype, sizes)}
-    if device == "cpu" and kernels.available():  # what the fused optimizer kernels are worth, in the same run
+    if numpy_update and device == "cpu" and kernels.available():  # what the fused kernels are worth, same run
         fns["minigrad_numpy_update"] = fused(mg_epoch, False)
     return fns
 
 
 def fused(fn, on):
     """fn run with minigrad's fused optimizer kernels on (the default) or off (the NumPy reference formulas)."""
+    from minigrad import kernels
+
     def run():
         with (contextlib.nullcontext() if on else kernels.disabled()):
             fn()
@@ -121,10 +123,12 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--n", type=int, default=54000, help="images per epoch")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--no-numpy-update", action="store_true",
+                   help="skip the extra minigrad series with the fused optimizer kernels off")
     common.add_data_arg(p)
     args, info, cmd = common.start(p, argv, "epoch")
     X, y, source = load_images(args.n, source=args.data)
-    fns = setup(args.device, X, y, args.batch_size, dtype=args.dtype)
+    fns = setup(args.device, X, y, args.batch_size, dtype=args.dtype, numpy_update=not args.no_numpy_update)
     times = common.paired(fns, args.rounds, args.warmup, common.sync_for(args.device))
     res = common.summary(times, ref="torch")
     for name, row in res.items():

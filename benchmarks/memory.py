@@ -1,7 +1,11 @@
 """Peak memory of one MNIST-MLP training epoch (784-500-300-10, Adam, batch 100): minigrad vs torch.
 
 Method. Each engine runs in its own fresh subprocess (`--child ENGINE`), so neither sees the other's
-allocations or allocator caches. The child imports only its engine, loads the images, puts them on the device
+allocations or allocator caches. The child first imports its engine, as a program does before training, and
+records what that costs:
+  library_rss = VmRSS after `import torch` / after `import minigrad` and loading its Adam kernel (Numba, LLVM)
+                - VmRSS before.
+Then it loads the images, puts them on the device
 and builds model, loss and optimizer; then, after `gc.collect()`, it takes the baseline: VmRSS from
 /proc/self/status, and it resets the kernel's high-water mark (writing "5" to /proc/self/clear_refs sets VmHWM
 back to the current RSS; where the kernel refuses, VmHWM still holds the data-loading peak, which the JSON flags
@@ -129,8 +133,21 @@ def _epoch_fn(engine, device, X, y, batch_size, dtype, seed=0):
     return epoch
 
 
+def library(engine, dtype):
+    """Import the engine, as a program does before it trains: torch, or minigrad and its compiled kernels."""
+    if engine == "torch":
+        import torch  # noqa: F401
+    else:
+        from minigrad import kernels
+
+        kernels.load(["adam"], (dtype,))  # Numba, LLVM and the Adam kernel (from the disk cache when present)
+
+
 def child(args):
     """Measure one engine in this (fresh) process; print the result as one JSON line."""
+    rss0 = proc_status()["VmRSS"]
+    library(args.child, args.dtype)
+    library_rss = proc_status()["VmRSS"] - rss0
     X, y, source = load_images(args.n, source=args.data)
     epoch = _epoch_fn(args.child, args.device, X, y, args.batch_size, args.dtype)
     if args.warm_step:  # one step first: library initialisation and optimizer state fall before the baseline
@@ -153,7 +170,8 @@ def child(args):
             torch.cuda.reset_peak_memory_stats()
             gpu_base = torch.cuda.memory_allocated()
     epoch()
-    out = {"engine": args.child, "data": source, "hwm_reset": hwm_reset, "rss_baseline": base}
+    out = {"engine": args.child, "data": source, "hwm_reset": hwm_reset, "rss_baseline": base,
+           "library_rss": library_rss}
     if args.device == "cuda":
         if gpu is not None:
             out.update(gpu.stop(), gpu_baseline=gpu_base)
@@ -187,7 +205,7 @@ def run_child(engine, args):
     return json.loads(lines[-1][len(MARK):])
 
 
-METRICS = ("rss_growth", "tracemalloc_peak", "gpu_peak_growth")
+METRICS = ("rss_growth", "tracemalloc_peak", "gpu_peak_growth", "library_rss")
 
 
 def summarize(runs):

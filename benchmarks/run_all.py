@@ -18,8 +18,8 @@ from benchmarks import common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAMES = ("epoch", "ops", "overhead", "memory", "scaling")
-DEFAULTS = {  # modest: the whole CPU suite in roughly 10-20 minutes on a quiet machine
-    "epoch": ["--rounds", "10"],
+DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
+    "epoch": ["--rounds", "20"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
     "ops": ["--rounds", "10", "--iters", "50"],
     "overhead": ["--rounds", "10", "--iters", "200"],
     "memory": ["--rounds", "3"],
@@ -102,7 +102,7 @@ def section_rows(name, d, results_dir=HERE):
         return head, _table(["op", "minigrad us", "torch us", "ratio (min-max)"], rows)
     if name == "memory":
         r, mib = d["results"], 2 ** 20
-        metrics = [m for m in ("rss_growth", "tracemalloc_peak", "gpu_peak_growth")
+        metrics = [m for m in ("rss_growth", "tracemalloc_peak", "gpu_peak_growth", "library_rss")
                    if any(m in v for v in r.values())]
         def fmt(v):
             return "" if v is None else f"{v['median'] / mib:.1f} ({v['min'] / mib:.1f}-{v['max'] / mib:.1f})"
@@ -111,7 +111,8 @@ def section_rows(name, d, results_dir=HERE):
         for m in metrics:
             mg, t = r.get("minigrad", {}).get(m), r.get("torch", {}).get(m)
             rows.append([m, fmt(mg), fmt(t), _ratio(mg)])
-        head = [(f"epoch peak {m}, MiB", a.split(" ")[0], b.split(" ")[0], c) for m, a, b, c in rows]
+        head = [(f"epoch peak {m}, MiB" if m != "library_rss" else "library import (RSS), MiB",
+                 a.split(" ")[0], b.split(" ")[0], c) for m, a, b, c in rows]
         return head, _table(["metric", "minigrad MiB (min-max)", "torch MiB (min-max)", "ratio (min-max)"], rows)
     if name == "scaling":
         rows = []

@@ -136,7 +136,11 @@ def test_memory_json(suite):
         assert run["engine"] == engine and {"rss_baseline", "rss_hwm", "rss_growth", "hwm_reset"} <= set(run)
         assert run["rss_growth"] == run["rss_hwm"] - run["rss_baseline"]
         assert "gpu_peak_growth" not in run  # CPU run
+        assert run["library_rss"] > 0  # importing either engine costs memory, reported beside the epoch's
     assert {"median", "min", "max", "ratio_median"} <= set(d["results"]["minigrad"]["rss_growth"])
+    assert "ratio_median" in d["results"]["minigrad"]["library_rss"]
+    heads = [h[0] for h in run_all.section_rows("memory", d)[0]]
+    assert "library import (RSS), MiB" in heads and "epoch peak rss_growth, MiB" in heads
 
 
 def test_memory_tracemalloc_in_child(capsys):

@@ -207,3 +207,48 @@ def test_without_numba_the_numpy_formulas_run(monkeypatch, backend):
     p.grad = minigrad.ones(4, device=backend)
     opt.step()
     assert np.all(minigrad.backend.to_numpy(p.data) == 0.75)
+
+
+def test_broken_numba_warns_once_and_the_numpy_formulas_run(monkeypatch):
+    from minigrad.kernels import cpu
+
+    def broken():
+        raise OSError("libllvmlite.so: cannot open shared object file")
+
+    monkeypatch.setattr(cpu, "_build", broken)
+    monkeypatch.setitem(kernels._state, "cpu", None)
+    with pytest.warns(RuntimeWarning, match="fused optimizer kernels disabled .*OSError"):
+        assert kernels.available() is False
+    assert "unavailable (OSError" in kernels.status()
+    p = minigrad.tensor(np.ones(3, np.float32), requires_grad=True)
+    p.grad = minigrad.ones(3)
+    optim.SGD([p], lr=0.5).step()
+    assert np.all(p.data == 0.5)
+
+
+def test_without_a_writable_cache_the_kernels_compile_in_memory(monkeypatch):
+    numba = pytest.importorskip("numba")
+    from minigrad.kernels import cpu
+
+    def njit(**kw):
+        if kw.get("cache"):
+            raise RuntimeError("cannot cache function 'sgd': no locator available for file 'cpu.py'")
+        return numba.njit(**kw)
+
+    monkeypatch.setattr(cpu, "numba", type("FakeNumba", (), {"njit": staticmethod(njit)}))
+    table = cpu._build()
+    assert set(table) == set(cpu.KERNELS)
+    w, g = np.ones(4, np.float32), np.full(4, 2.0, np.float32)
+    table["sgd"](w, g, np.float32(0.25))
+    assert np.all(w == 0.5)
+
+
+def test_load_compiles_ahead_and_knows_every_signature(calls):
+    from minigrad.kernels import cpu
+
+    for name in cpu.KERNELS:  # the argument table matches the kernels' signatures
+        assert len(cpu.ARGS[name]) == getattr(cpu, name).__code__.co_argcount
+    assert kernels.load(dtypes=("float32", "float64")) == list(cpu.KERNELS)
+    assert all(calls[name] == 2 for name in cpu.KERNELS)
+    with kernels.disabled():
+        assert kernels.load() == []

@@ -7,6 +7,7 @@ read-only arrays, amsgrad) takes the NumPy path. Turn the kernels off to step th
     MINIGRAD_FUSED=0 python ...      or      minigrad.kernels.set_enabled(False)
 """
 import os
+import warnings
 from contextlib import contextmanager
 
 import numpy
@@ -52,14 +53,34 @@ def status():
     return f"numba {numba.__version__} (fused optimizer updates, one thread)"
 
 
+def load(names=None, dtypes=("float32",)):
+    """Compile (or load from the disk cache) kernels ahead of their first use, e.g. in a notebook's first cell,
+    so the first optimizer step does not pause for it. Returns the names loaded ([] without Numba)."""
+    table = _cpu_kernels() if _state["enabled"] else None
+    if not table:
+        return []
+    from .cpu import ARGS
+
+    names = list(table) if names is None else list(names)
+    for name in names:
+        for dt in dtypes:
+            arrays = [numpy.zeros(1, dtype=dt) for k in ARGS[name] if k == "a"]
+            run(name, arrays, *[False if k == "b" else 1.0 for k in ARGS[name] if k != "a"])
+    return names
+
+
 def _cpu_kernels():
     if _state["cpu"] is None:
         try:
             from . import cpu
 
             _state["cpu"] = cpu._build()
-        except ImportError as e:  # Numba missing or broken: the NumPy formulas run instead
+        except ImportError as e:  # Numba not installed: the NumPy formulas run instead
             _state["cpu"], _state["error"] = False, f"{type(e).__name__}: {e}"
+        except Exception as e:  # a broken Numba must not stop training: say so once, then use NumPy
+            _state["cpu"], _state["error"] = False, f"{type(e).__name__}: {e}"
+            warnings.warn(f"minigrad: fused optimizer kernels disabled ({_state['error']}); "
+                          "using the NumPy formulas", RuntimeWarning, stacklevel=2)
     return _state["cpu"]
 
 

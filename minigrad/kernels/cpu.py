@@ -82,9 +82,15 @@ def adadelta(w, g, v, u, rho, c, eps, lr):
         w[i] = w[i] - delta * lr
 
 
-KERNELS = ("adam", "sgd", "sgd_momentum", "rmsprop", "adagrad", "adadelta")
+# each kernel's arguments: a = array, f = scalar in the arrays' dtype, b = bool (kernels.load uses this)
+ARGS = {"adam": "aaaafbfffff", "sgd": "aaf", "sgd_momentum": "aaaffbbf", "rmsprop": "aaaaafffbffbbff",
+        "adagrad": "aaafff", "adadelta": "aaaaffff"}
+KERNELS = tuple(ARGS)
 
 
 def _build():
-    """{name: compiled kernel}; each compiles on its first call, and cache=True keeps the machine code on disk."""
-    return {name: numba.njit(cache=True, error_model="numpy", nogil=True)(globals()[name]) for name in KERNELS}
+    """{name: compiled kernel}; each compiles on its first call, and the machine code is cached on disk."""
+    try:
+        return {name: numba.njit(cache=True, error_model="numpy", nogil=True)(globals()[name]) for name in KERNELS}
+    except RuntimeError:  # no writable cache directory (read-only install, no home): compile in memory each run
+        return {name: numba.njit(error_model="numpy", nogil=True)(globals()[name]) for name in KERNELS}
