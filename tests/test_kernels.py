@@ -252,3 +252,38 @@ def test_load_compiles_ahead_and_knows_every_signature(calls):
     assert all(calls[name] == 2 for name in cpu.KERNELS)
     with kernels.disabled():
         assert kernels.load() == []
+
+
+special = st.sampled_from([0.0, -0.0, np.nan, np.inf, -np.inf, 1e-45, -1e-45])
+
+
+@given(data=st.data(), dtype=dtypes, shape=st.sampled_from([(), (1,), (7,), (3, 5), (2, 3, 4)]))
+def test_relu_kernels_equal_numpy(data, dtype, shape):
+    """ReLU forward (output and mask) and backward, fused vs NumPy: same bits, signed zeros and NaN included."""
+    from minigrad.ops.unary import ReLU
+
+    size = int(np.prod(shape))
+    values = st.floats(-1e3, 1e3, width=32) | special
+    x = np.array(data.draw(st.lists(values, min_size=size, max_size=size)), dtype).reshape(shape)
+    gy = np.array(data.draw(st.lists(values, min_size=size, max_size=size)), dtype).reshape(shape)
+    out = []
+    with spying() as calls:
+        for ctx in (nullcontext(), kernels.disabled()):
+            with ctx, np.errstate(all="ignore"):
+                op = ReLU()
+                op.xp = np
+                y = op.forward(x)
+                out.append((y, op.mask, op.backward(gy)))
+    assert calls["relu"] == 1 and calls["relu_backward"] == 1
+    for a, b in zip(*out):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+        assert np.array_equal(np.signbit(a), np.signbit(b))  # assert_array_equal treats -0.0 == 0.0
+
+
+def test_relu_kernels_decline_strided_input(calls):
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert kernels.relu(x[:, ::2]) is None and kernels.relu(x.T) is None
+    assert kernels.relu_backward(x.T, np.ones((4, 3), bool)) is None
+    assert kernels.relu(x.astype(np.float16)) is None
+    assert calls["relu"] == 0

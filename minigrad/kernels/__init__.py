@@ -1,4 +1,4 @@
-"""Fused optimizer kernels: when they run, and the switch that turns them off.
+"""Fused kernels (optimizer updates, ReLU): when they run, and the switch that turns them off.
 
 The NumPy formulas in minigrad/optim are the reference a learner reads. With Numba installed, the same update
 runs as one compiled pass over memory (minigrad/kernels/cpu.py) and gives bit-identical results; NumPy alone
@@ -64,8 +64,9 @@ def load(names=None, dtypes=("float32",)):
     names = list(table) if names is None else list(names)
     for name in names:
         for dt in dtypes:
-            arrays = [numpy.zeros(1, dtype=dt) for k in ARGS[name] if k == "a"]
-            run(name, arrays, *[False if k == "b" else 1.0 for k in ARGS[name] if k != "a"])
+            args = {"a": lambda: numpy.zeros(1, dt), "m": lambda: numpy.zeros(1, bool), "b": lambda: False,
+                    "f": lambda: numpy.dtype(dt).type(1)}
+            table[name](*[args[k]() for k in ARGS[name]])
     return names
 
 
@@ -96,6 +97,25 @@ def _flat(arrays):
                 or a.strides != first.strides or not a.flags.writeable):
             return None
     return [a.ravel(order="K") for a in arrays]
+
+
+def relu(x):
+    """(maximum(x, 0), keep-mask) in one pass, or None when the kernel cannot run (the caller uses NumPy)."""
+    if not _state["enabled"] or _flat((x,)) is None or not x.flags.c_contiguous or not _cpu_kernels():
+        return None
+    y, keep = numpy.empty_like(x), numpy.empty(x.shape, dtype=bool)
+    _state["cpu"]["relu"](x.reshape(-1), y.reshape(-1), keep.reshape(-1))
+    return y, keep
+
+
+def relu_backward(gy, keep):
+    """gy * keep + 0.0 in one pass, or None when the kernel cannot run."""
+    if (not _state["enabled"] or _flat((gy,)) is None or not gy.flags.c_contiguous or keep.shape != gy.shape
+            or not keep.flags.c_contiguous or not _cpu_kernels()):
+        return None
+    gx, cast = numpy.empty_like(gy), gy.dtype.type
+    _state["cpu"]["relu_backward"](gy.reshape(-1), keep.reshape(-1), gx.reshape(-1), cast(1), cast(0))
+    return gx
 
 
 def run(name, arrays, *consts):

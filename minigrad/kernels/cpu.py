@@ -1,4 +1,5 @@
-"""Fused optimizer updates for NumPy arrays, compiled by Numba: one pass over memory instead of ~10.
+"""Fused loops for NumPy arrays, compiled by Numba: optimizer updates in one pass over memory instead of ~10,
+and ReLU's forward (output and mask) and backward in one pass each instead of three and two.
 
 Each kernel is the per-element form of the NumPy reference in minigrad/optim, written op for op in the same
 order and the same precision, so the results are bit-identical (tests/test_kernels.py checks it):
@@ -82,9 +83,22 @@ def adadelta(w, g, v, u, rho, c, eps, lr):
         w[i] = w[i] - delta * lr
 
 
-# each kernel's arguments: a = array, f = scalar in the arrays' dtype, b = bool (kernels.load uses this)
+def relu(x, y, keep):
+    for i in range(x.size):
+        xi = x[i]
+        k = xi > 0 or xi != xi  # NaN passes, as in the NumPy form: maximum(x, 0) keeps it and ~(y <= 0) is True
+        keep[i] = k
+        y[i] = xi if k else 0  # +0.0 for -0.0 too, as numpy.maximum(-0.0, 0) gives
+
+
+def relu_backward(gy, keep, gx, one, zero):
+    for i in range(gy.size):
+        gx[i] = gy[i] * (one if keep[i] else zero) + zero  # gy * mask, then + 0.0 (no -0.0), as the NumPy form
+
+
+# each kernel's arguments: a = array, m = bool array, f = scalar in the arrays' dtype, b = bool (for kernels.load)
 ARGS = {"adam": "aaaafbfffff", "sgd": "aaf", "sgd_momentum": "aaaffbbf", "rmsprop": "aaaaafffbffbbff",
-        "adagrad": "aaafff", "adadelta": "aaaaffff"}
+        "adagrad": "aaafff", "adadelta": "aaaaffff", "relu": "aam", "relu_backward": "amaff"}
 KERNELS = tuple(ARGS)
 
 

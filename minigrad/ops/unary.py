@@ -1,4 +1,5 @@
 """Elementwise functions: exp log sqrt abs clamp maximum minimum, and the activations."""
+from .. import kernels
 from ..autograd import Function
 
 
@@ -136,14 +137,20 @@ class Tanh(Function):
 
 class ReLU(Function):
     def forward(self, x):
+        fused = kernels.relu(x)  # the same two lines in one compiled pass (minigrad/kernels/cpu.py)
+        if fused is not None:
+            y, self.mask = fused
+            return y
         y = self.xp.maximum(x, 0)
         self.mask = ~(y <= 0)  # NaN passes its gradient, as torch's threshold_backward
         return y
 
     def backward(self, gy):
         # d relu(x)/dx = 1 if x > 0 else 0  (0 at the kink, as torch)
-        gx = gy * self.mask
-        gx += 0.0  # -0.0 + 0.0 = +0.0: torch's zeros carry no sign; cheaper than where()
+        gx = kernels.relu_backward(gy, self.mask)
+        if gx is None:
+            gx = gy * self.mask
+            gx += 0.0  # -0.0 + 0.0 = +0.0: torch's zeros carry no sign; cheaper than where()
         return gx
 
 
