@@ -19,7 +19,7 @@ from benchmarks import common
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAMES = ("epoch", "ops", "overhead", "memory", "scaling")
 DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
-    "epoch": ["--rounds", "20"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
+    "epoch": ["--rounds", "30"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
     "ops": ["--rounds", "10", "--iters", "50"],
     "overhead": ["--rounds", "10", "--iters", "200"],
     "memory": ["--rounds", "3"],
