@@ -4,7 +4,7 @@ Both engines train from the same weights on the same 54,000 images (already in m
 same batch order, alternated in one process: warm-up, then timed rounds; median, spread, and the ratio
 minigrad/torch computed pair by pair. The "GEMM floor" is the same epoch's matrix products alone (3 forward,
 3 weight-gradient and 2 input-gradient products per step) in NumPy/CuPy: the physical limit of the machine.
-"minigrad_numpy_update" is minigrad again with its fused optimizer kernels off (MINIGRAD_FUSED=0 semantics).
+"minigrad_numpy_update" is minigrad again with its fused kernels off (MINIGRAD_FUSED=0 semantics).
     python -m benchmarks.epoch --rounds 5
 """
 import contextlib
@@ -78,7 +78,7 @@ def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES, numpy_
 
 
 def fused(fn, on):
-    """fn run with minigrad's fused optimizer kernels on (the default) or off (the NumPy reference formulas)."""
+    """fn run with minigrad's fused kernels on (the default) or off (the NumPy reference formulas)."""
     from minigrad import kernels
 
     def run():
@@ -124,7 +124,7 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=54000, help="images per epoch")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--no-numpy-update", action="store_true",
-                   help="skip the extra minigrad series with the fused optimizer kernels off")
+                   help="skip the extra minigrad series with the fused kernels off")
     common.add_data_arg(p)
     args, info, cmd = common.start(p, argv, "epoch")
     X, y, source = load_images(args.n, source=args.data)

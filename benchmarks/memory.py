@@ -3,8 +3,8 @@
 Method. Each engine runs in its own fresh subprocess (`--child ENGINE`), so neither sees the other's
 allocations or allocator caches. The child first imports its engine, as a program does before training, and
 records what that costs:
-  library_rss = VmRSS after `import torch` / after `import minigrad` and loading its Adam kernel (Numba, LLVM)
-                - VmRSS before.
+  library_rss = VmRSS after `import torch`, or after `import minigrad` and loading the kernels an epoch uses
+                (Numba, LLVM), - VmRSS before.
 Then it loads the images, puts them on the device
 and builds model, loss and optimizer; then, after `gc.collect()`, it takes the baseline: VmRSS from
 /proc/self/status, and it resets the kernel's high-water mark (writing "5" to /proc/self/clear_refs sets VmHWM
@@ -140,7 +140,8 @@ def library(engine, dtype):
     else:
         from minigrad import kernels
 
-        kernels.load(["adam"], (dtype,))  # Numba, LLVM and the Adam kernel (from the disk cache when present)
+        # Numba, LLVM and the kernels the epoch runs (from the disk cache when present)
+        kernels.load(["adam", "relu", "relu_backward"], (dtype,))
 
 
 def child(args):

@@ -90,7 +90,7 @@ def section_rows(name, d, results_dir=HERE):
         head = [("MNIST MLP epoch, s", f"{r['minigrad']['median_s']:.3f}", f"{r['torch']['median_s']:.3f}",
                  _ratio(r["minigrad"]))]
         if "minigrad_numpy_update" in r:
-            head.append(("same, fused optimizer kernels off, s", f"{r['minigrad_numpy_update']['median_s']:.3f}",
+            head.append(("same, fused kernels off, s", f"{r['minigrad_numpy_update']['median_s']:.3f}",
                          f"{r['torch']['median_s']:.3f}", _ratio(r["minigrad_numpy_update"])))
         return (head,
                 _table(["engine", "median s", "min-max s", "rounds", "ratio to torch (min-max)"], rows))

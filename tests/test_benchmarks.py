@@ -110,7 +110,7 @@ def test_epoch_times_the_numpy_update_too_when_kernels_run(suite):
     if "minigrad_numpy_update" in res:
         assert "ratio_median" in res["minigrad_numpy_update"]
         lines = run_all.section_rows("epoch", suite[1]["epoch"])[0]
-        assert [h[0] for h in lines] == ["MNIST MLP epoch, s", "same, fused optimizer kernels off, s"]
+        assert [h[0] for h in lines] == ["MNIST MLP epoch, s", "same, fused kernels off, s"]
 
 
 def test_ops_json(suite):

@@ -99,9 +99,14 @@ def _flat(arrays):
     return [a.ravel(order="K") for a in arrays]
 
 
+def _plain(a):
+    """A row-major NumPy float32/float64 array: what the elementwise kernels take as it is."""
+    return type(a) is numpy.ndarray and a.dtype in (numpy.float32, numpy.float64) and a.flags.c_contiguous
+
+
 def relu(x):
     """(maximum(x, 0), keep-mask) in one pass, or None when the kernel cannot run (the caller uses NumPy)."""
-    if not _state["enabled"] or _flat((x,)) is None or not x.flags.c_contiguous or not _cpu_kernels():
+    if not (_state["enabled"] and _plain(x) and _cpu_kernels()):
         return None
     y, keep = numpy.empty_like(x), numpy.empty(x.shape, dtype=bool)
     _state["cpu"]["relu"](x.reshape(-1), y.reshape(-1), keep.reshape(-1))
@@ -110,8 +115,8 @@ def relu(x):
 
 def relu_backward(gy, keep):
     """gy * keep + 0.0 in one pass, or None when the kernel cannot run."""
-    if (not _state["enabled"] or _flat((gy,)) is None or not gy.flags.c_contiguous or keep.shape != gy.shape
-            or not keep.flags.c_contiguous or not _cpu_kernels()):
+    if not (_state["enabled"] and _plain(gy) and keep.shape == gy.shape and keep.flags.c_contiguous
+            and _cpu_kernels()):
         return None
     gx, cast = numpy.empty_like(gy), gy.dtype.type
     _state["cpu"]["relu_backward"](gy.reshape(-1), keep.reshape(-1), gx.reshape(-1), cast(1), cast(0))
