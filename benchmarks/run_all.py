@@ -17,13 +17,14 @@ import sys
 from benchmarks import common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = ("epoch", "ops", "overhead", "memory", "scaling")
+NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal")
 DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "epoch": ["--rounds", "30"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
     "ops": ["--rounds", "10", "--iters", "50"],
     "overhead": ["--rounds", "10", "--iters", "200"],
     "memory": ["--rounds", "3"],
     "scaling": ["--rounds", "3", "--n", "6000", "--n-small", "600"],
+    "subnormal": ["--rounds", "10", "--iters", "20", "--train-epochs", "3"],
 }
 QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
     "epoch": ["--rounds", "1", "--warmup", "0", "--n", "300"],
@@ -32,6 +33,7 @@ QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
     "memory": ["--n", "300", "--no-tracemalloc"],
     "scaling": ["--rounds", "1", "--warmup", "0", "--n", "128", "--n-small", "16", "--batch-sizes", "1", "64",
                 "--widths", "32", "64"],
+    "subnormal": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "2000"],
 }
 
 
@@ -130,6 +132,18 @@ def section_rows(name, d, results_dir=HERE):
             lines += ["", f"![scaling]({rel})"]
         head = [(f"scaling batch {r[1]} {r[2]}, s/epoch", r[4], r[5], r[7]) for r in rows]
         return head, lines
+    if name == "subnormal":
+        r, pct = d["results"], f"{100 * d['subnormal_fraction']:.1f}%"
+        rows = [[engine, f"{v['subnormal']['median_us']:.1f}", f"{v['flushed']['median_us']:.1f}",
+                 f"{v['slowdown_median']:.3g} ({v['slowdown_min']:.3g}-{v['slowdown_max']:.3g})"]
+                for engine, v in r.items()]
+        head = [(f"Adam step, {pct} of m subnormal, us", f"{r['minigrad']['subnormal']['median_us']:.1f}",
+                 f"{r['torch']['subnormal']['median_us']:.1f}", _ratio(r["minigrad"]["subnormal"])),
+                ("same, those entries set to 0, us", f"{r['minigrad']['flushed']['median_us']:.1f}",
+                 f"{r['torch']['flushed']['median_us']:.1f}", _ratio(r["minigrad"]["flushed"]))]
+        return head, [f"{pct} of Adam's m subnormal ({d['args'].get('train_epochs') or 0} training epochs; "
+                      "0 = synthetic arrays)", "",
+                      *_table(["series", "subnormal us", "flushed us", "slowdown (min-max)"], rows)]
     raise ValueError(name)
 
 

@@ -12,7 +12,7 @@ import pytest
 from benchmarks import common, memory, run_all
 from minigrad.backend import cupy_available
 
-MODULES = ("epoch", "ops", "overhead", "memory", "scaling")
+MODULES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal")
 TINY = {
     "epoch": ["--rounds", "1", "--warmup", "0", "--n", "50", "--data", "random"],
     "ops": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--batch-size", "4"],
@@ -20,6 +20,7 @@ TINY = {
     "memory": ["--n", "50", "--no-tracemalloc", "--data", "random"],
     "scaling": ["--rounds", "1", "--warmup", "0", "--n", "32", "--data", "random", "--n-small", "4",
                 "--small-below", "8", "--batch-sizes", "1", "16", "--widths", "8", "16"],
+    "subnormal": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "2000", "--frac", "0.25"],
 }
 
 
@@ -173,6 +174,57 @@ def test_scaling_json_and_plot(suite):
         assert set(p["results"]) == {"minigrad", "torch", "gemm_floor"}
         assert "epoch_s" in p["results"]["gemm_floor"] and "ratio_median" in p["results"]["minigrad"]
     assert os.path.getsize(out / "scaling.png") > 1000
+
+
+def test_subnormal_json(suite):
+    d = suite[1]["subnormal"]
+    assert 0.15 < d["subnormal_fraction"] < 0.35 and d["subnormal_per_parameter"] == [d["subnormal_fraction"]]
+    for engine in ("minigrad", "torch", "divide"):
+        row = d["results"][engine]
+        assert {"slowdown_median", "slowdown_min", "slowdown_max"} <= set(row)
+        assert row["subnormal"]["median_us"] > 0 and row["flushed"]["median_us"] > 0
+
+
+def test_subnormal_arrays_differ_only_where_m_is_subnormal_and_g_zero():
+    import numpy as np
+
+    from benchmarks import subnormal
+
+    [(w, g, m, v)] = subnormal.synthetic(5000, 0.3)
+    [(w2, g2, m2, v2)] = subnormal.flush([(w, g, m, v)])
+    tiny = np.finfo(np.float32).tiny
+    sub = (m != 0) & (np.abs(m) < tiny)
+    assert m.dtype == np.float32 and 0.25 < sub.mean() < 0.35 and (m[sub] < 0).any() and (m[sub] > 0).any()
+    assert (g[sub] == 0).all() and (np.abs(m[~sub]) >= tiny).all()
+    assert (m2[sub] == 0).all() and np.array_equal(m2[~sub], m[~sub])
+    assert w2 is w and g2 is g and v2 is v
+    assert subnormal.subnormal_count(m) == sub.sum() and subnormal.subnormal_count(m2) == 0
+
+
+def test_subnormal_conditions_hold_while_stepping():
+    """The timed steps keep each condition: subnormal entries stay subnormal, flushed ones stay 0 (both engines)."""
+    import numpy as np
+
+    from benchmarks import subnormal
+
+    params = subnormal.synthetic(3000, 0.2)
+    for state in (params, subnormal.flush(params)):
+        want = subnormal.subnormal_count(state[0][2])
+        steps = subnormal.adam_steppers("cpu", state)
+        for _ in range(30):
+            steps["minigrad"](), steps["torch"]()
+        mg_m = steps["minigrad"].__self__.state
+        t_m = steps["torch"].__self__.state
+        for st in list(mg_m.values()) + list(t_m.values()):
+            m = np.asarray(st["exp_avg"].numpy() if hasattr(st["exp_avg"], "numpy") else st["exp_avg"].data)
+            assert subnormal.subnormal_count(m) == want
+
+
+def test_subnormal_train_epochs_refuses_random_data():
+    from benchmarks import subnormal
+
+    with pytest.raises(SystemExit, match="MNIST"):
+        subnormal.main(["--train-epochs", "1", "--data", "random"])
 
 
 def test_results_md_is_built_from_json(suite, tmp_path):
