@@ -106,6 +106,7 @@ def section_rows(name, d, results_dir=HERE):
         r, mib = d["results"], 2 ** 20
         metrics = [m for m in ("rss_growth", "tracemalloc_peak", "gpu_peak_growth", "library_rss")
                    if any(m in v for v in r.values())]
+
         def fmt(v):
             return "" if v is None else f"{v['median'] / mib:.1f} ({v['min'] / mib:.1f}-{v['max'] / mib:.1f})"
 

@@ -7,9 +7,9 @@ steps Adam in two conditions, alternated: "subnormal" and "flushed", the same ar
 of m set to 0 (the same work otherwise). The arrays are either synthetic, one parameter of the MNIST MLP's size
 (545,810 entries) with --frac of m subnormal and the gradient zero there, or (--train-epochs K) the MLP's own
 parameters, gradients and Adam state after K epochs of the epoch benchmark's training (784-500-300-10, Adam
-1e-3, batch 100, MNIST), with the share of subnormal m printed per parameter. A third series times NumPy's m / d alone, the
-division that the update contains. Reported per step in microseconds, and each series' slowdown
-(subnormal / flushed, median of per-round ratios, min-max).
+1e-3, batch 100, MNIST), with the share of subnormal m printed per parameter. A third series times NumPy's
+m / d alone, the division that the update contains. Reported per step in microseconds, each series' slowdown
+(subnormal / flushed, median of per-round ratios, min-max), and minigrad / torch per condition.
     python -m benchmarks.subnormal --rounds 10 --iters 20 --train-epochs 3
 """
 import numpy as np
