@@ -93,10 +93,16 @@ def summary(times, ref="torch"):
     for n, ts in times.items():
         row = {"median_s": statistics.median(ts), "min_s": min(ts), "max_s": max(ts), "rounds": len(ts)}
         if ref in times and n != ref:
-            ratios = [a / b for a, b in zip(ts, times[ref])]
-            row.update(ratio_median=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios))
+            row.update(pairwise(ts, times[ref]))
         out[n] = row
     return out
+
+
+def pairwise(times, ref_times, prefix="ratio"):
+    """Median, min and max of times[i] / ref_times[i], round by round."""
+    ratios = [a / b for a, b in zip(times, ref_times)]
+    return {f"{prefix}_median": statistics.median(ratios), f"{prefix}_min": min(ratios),
+            f"{prefix}_max": max(ratios)}
 
 
 def base_parser(doc):

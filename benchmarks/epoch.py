@@ -72,6 +72,7 @@ def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES, numpy_
 
     fns = {"minigrad": fused(mg_epoch, True), "torch": torch_epoch,
            "gemm_floor": gemm_floor(mg_X, batch_size, dtype, sizes)}
+    fns["minigrad"].optimizer = mg_opt  # its state, for benchmarks.subnormal
     if numpy_update and device == "cpu" and kernels.available():  # what the fused kernels are worth, same run
         fns["minigrad_numpy_update"] = fused(mg_epoch, False)
     return fns

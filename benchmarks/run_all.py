@@ -142,8 +142,10 @@ def section_rows(name, d, results_dir=HERE):
                  f"{r['torch']['subnormal']['median_us']:.1f}", _ratio(r["minigrad"]["subnormal"])),
                 ("same, those entries set to 0, us", f"{r['minigrad']['flushed']['median_us']:.1f}",
                  f"{r['torch']['flushed']['median_us']:.1f}", _ratio(r["minigrad"]["flushed"]))]
+        per = ", ".join(f"{'x'.join(map(str, q['shape']))}: {100 * q['fraction']:.1f}%"
+                        for q in d.get("subnormal_per_parameter", []))
         return head, [f"{pct} of Adam's m subnormal ({d['args'].get('train_epochs') or 0} training epochs; "
-                      "0 = synthetic arrays)", "",
+                      f"0 = synthetic arrays); per parameter: {per}", "",
                       *_table(["series", "subnormal us", "flushed us", "slowdown (min-max)"], rows)]
     raise ValueError(name)
 

@@ -20,7 +20,7 @@ N_MLP = 784 * 500 + 500 + 500 * 300 + 300 + 300 * 10 + 10  # parameters of the 7
 
 
 def synthetic(n, frac, seed=0):
-    """(w, g, m, v) float32 arrays with about `frac` of m subnormal and g == 0 there; and m with those flushed."""
+    """[(w, g, m, v)]: float32 arrays with about `frac` of m subnormal and g == 0 there."""
     rng = np.random.default_rng(seed)
     w = (rng.standard_normal(n) * 0.05).astype(np.float32)
     g = (rng.standard_normal(n) * 1e-3).astype(np.float32)
@@ -36,25 +36,15 @@ def synthetic(n, frac, seed=0):
 
 def trained(epochs, seed=0):
     """[(w, g, m, v)] per parameter of the epoch benchmark's MLP after `epochs` epochs of its training."""
-    import minigrad
     from benchmarks import epoch
 
     X, y, _ = epoch.load_images(54000)
-    minigrad.manual_seed(seed)
-    model = epoch.build_mlp(minigrad.nn)
-    opt = minigrad.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = minigrad.nn.CrossEntropyLoss()
-    X, y = minigrad.tensor(X), minigrad.tensor(y)
-    order = minigrad.tensor(np.random.default_rng(seed).permutation(len(X)))
+    run = epoch.setup("cpu", X, y, 100, seed=seed)["minigrad"]
     for _ in range(epochs):
-        for s in range(0, len(X), 100):
-            idx = order[s:s + 100]
-            loss = loss_fn(model(X[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        run()
+    opt = run.optimizer
     return [(p.data.copy(), p.grad.data.copy(), opt.state[p]["exp_avg"].data.copy(),
-             opt.state[p]["exp_avg_sq"].data.copy()) for p in model.parameters()]
+             opt.state[p]["exp_avg_sq"].data.copy()) for p in opt.param_groups[0]["params"]]
 
 
 def flush(params):
@@ -148,21 +138,20 @@ def main(argv=None):
     print(f"{fraction:.4f} of m subnormal, {sum(sizes)} entries; microseconds per step")
     for engine in ("minigrad", "torch", "divide"):
         sub, fl = times[f"{engine}_subnormal"], times[f"{engine}_flushed"]
-        ratios = [a / b for a, b in zip(sub, fl)]
         row = {cond: {"median_us": float(np.median(ts)) * 1e6 / args.iters,
                       "min_us": min(ts) * 1e6 / args.iters, "max_us": max(ts) * 1e6 / args.iters}
                for cond, ts in (("subnormal", sub), ("flushed", fl))}
-        row.update(slowdown_median=float(np.median(ratios)), slowdown_min=min(ratios), slowdown_max=max(ratios))
+        row.update(common.pairwise(sub, fl, prefix="slowdown"))
         if engine == "minigrad":  # minigrad / torch, pair by pair, in each condition
             for cond in ("subnormal", "flushed"):
-                rs = [a / b for a, b in zip(times[f"minigrad_{cond}"], times[f"torch_{cond}"])]
-                row[cond].update(ratio_median=float(np.median(rs)), ratio_min=min(rs), ratio_max=max(rs))
+                row[cond].update(common.pairwise(times[f"minigrad_{cond}"], times[f"torch_{cond}"]))
         res[engine] = row
         print(f"{engine:>9}: subnormal {row['subnormal']['median_us']:8.1f}  flushed {row['flushed']['median_us']:8.1f}"
               f"  slowdown {row['slowdown_median']:.2f} ({row['slowdown_min']:.2f}-{row['slowdown_max']:.2f})")
     common.write(common.out_name("subnormal", args.device), {
         "command": cmd, "machine": info, "args": vars(args), "subnormal_fraction": fraction,
-        "subnormal_per_parameter": [c / n for c, n in zip(counts, sizes)],
+        "subnormal_per_parameter": [{"shape": list(w.shape), "fraction": c / n}
+                                    for (w, _, _, _), c, n in zip(params, counts, sizes)],
         "results": res, "times": times}, args.json)
     return res
 
