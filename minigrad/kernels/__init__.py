@@ -59,14 +59,15 @@ def load(names=None, dtypes=("float32",)):
     table = _cpu_kernels() if _state["enabled"] else None
     if not table:
         return []
-    from .cpu import ARGS
+    from .cpu import ARGS, FLOAT32
 
-    names = list(table) if names is None else list(names)
+    names = [n for n in table if n not in FLOAT32.values()] if names is None else list(names)
     for name in names:
         for dt in dtypes:
+            kernel = FLOAT32.get(name, name) if numpy.dtype(dt) == numpy.float32 else name  # what run() calls
             args = {"a": lambda: numpy.zeros(1, dt), "m": lambda: numpy.zeros(1, bool), "b": lambda: False,
                     "f": lambda: numpy.dtype(dt).type(1)}
-            table[name](*[args[k]() for k in ARGS[name]])
+            table[kernel](*[args[k]() for k in ARGS[kernel]])
     return names
 
 
@@ -132,5 +133,7 @@ def run(name, arrays, *consts):
         return False
     cast = flat[0].dtype.type  # constants in the arrays' dtype, as NumPy applies a Python float
     consts = [c if isinstance(c, bool) else cast(c) for c in consts]
-    _state["cpu"][name](*flat, *consts)
+    table = _state["cpu"]
+    kernel = table.get(name + "_f32", table[name]) if cast is numpy.float32 else table[name]  # cpu.FLOAT32
+    kernel(*flat, *consts)
     return True
