@@ -209,7 +209,8 @@ def relu_backward(gy, keep, gx, one, zero):
 
 # each kernel's arguments: a = array, m = bool array, f = scalar in the arrays' dtype, b = bool (for kernels.load)
 ARGS = {"adam": "aaaafbfffff", "adam_f32": "aaaafbfffff", "sgd": "aaf", "sgd_momentum": "aaaffbbf",
-        "rmsprop": "aaaaafffbffbbff", "adagrad": "aaafff", "adadelta": "aaaaffff", "relu": "aam", "relu_backward": "amaff"}
+        "rmsprop": "aaaaafffbffbbff", "adagrad": "aaafff", "adadelta": "aaaaffff", "relu": "aam",
+        "relu_backward": "amaff"}
 KERNELS = tuple(ARGS)
 FLOAT32 = {"adam": "adam_f32"}  # float32-only twins, named name + "_f32": kernels.run picks them for float32
 
