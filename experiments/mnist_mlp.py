@@ -1,4 +1,4 @@
-"""MNIST MLP 784-500-300-10 (ReLU, cross-entropy, Adam): train/validation error per epoch and test error with its 95% CI.
+"""MNIST MLP 784-500-300-10 (ReLU, cross-entropy, Adam): train/validation error per epoch, test error with its 95% CI.
 
 Course Ex. 1 and Ex. 3: 54,000/6,000 split of the official training set, error curves, then the final test
 error on the official 10,000 test images with a 95% confidence interval (Wilson score).

@@ -269,7 +269,8 @@ def print_table(records):
         b = f"{r['band']['engines_drift']:.1e}/{r['band']['limit']:.1e}" if "band" in r else "-"
         print(f"{r['run']:<10} {r['dtype']:<8} {r['steps']:>5} {r['max_abs_loss_diff']:>11.2e} "
               f"{r['max_rel_loss_diff']:>9.1e} {g:>12} {b:>19} {100 * r['test_acc_minigrad']:>6.2f}% "
-              f"{100 * r['test_acc_torch']:>8.2f}%  {'PASS' if not r['failures'] else 'FAIL: ' + '; '.join(r['failures'])}")
+              f"{100 * r['test_acc_torch']:>8.2f}%  "
+              f"{'PASS' if not r['failures'] else 'FAIL: ' + '; '.join(r['failures'])}")
 
 
 def plot(records, path):

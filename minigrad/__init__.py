@@ -1,5 +1,5 @@
 """minigrad: a readable deep-learning engine with hand-written backprop on NumPy or CuPy."""
-from . import dtypes
+from . import dtypes  # noqa: F401  (minigrad.dtypes)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .backend import Device as device  # noqa: F401
 from .backend import get_default_backend, set_default_backend  # noqa: F401

@@ -14,6 +14,7 @@ def _bind_tensor(tensor_cls, as_operand_fn):
     global Tensor, as_operand
     Tensor, as_operand = tensor_cls, as_operand_fn
 
+
 _state = threading.local()
 
 

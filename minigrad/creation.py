@@ -4,8 +4,8 @@ import math
 import numpy
 
 from . import dtypes, random
-from .backend import backend_name, get_array_module, get_xp, name_of
-from .tensor import Tensor, _infer_array
+from .backend import backend_name, get_xp
+from .tensor import Tensor
 
 
 def _finish(array, requires_grad):

@@ -7,7 +7,7 @@ import numpy
 from . import dtypes
 from .autograd import is_grad_enabled, run_backward
 from .tensor_ops import TensorOps
-from .backend import Device, backend_name, get_array_module, get_default_backend, get_xp, move, name_of, to_numpy
+from .backend import Device, backend_name, get_array_module, get_default_backend, get_xp, name_of, to_numpy
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -53,7 +53,8 @@ def _list_dtype(data, kinds):
 
 def _host_list(data):
     # lists of tensors (e.g. [t.item() ...] forgotten) are turned into plain values
-    return [(_host_list(d) if isinstance(d, (list, tuple)) else (d.item() if isinstance(d, Tensor) else d)) for d in data]
+    return [_host_list(d) if isinstance(d, (list, tuple)) else (d.item() if isinstance(d, Tensor) else d)
+            for d in data]
 
 
 class Size(tuple):
@@ -243,7 +244,8 @@ class Tensor(TensorOps):
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if self.backend == "cupy" and not force:
-            raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.")
+            raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory "
+                            "first.")
         return to_numpy(self.data)
 
     def __array__(self, dtype=None, copy=None):

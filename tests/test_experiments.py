@@ -121,7 +121,7 @@ def test_loss_curves(tmp_path, dtype):
     tol = 1e-5 if dtype == "float32" else 1e-7  # assert_close's default atol; the curves are O(1) to O(100)
     for name in ("bce", "l1", "mse"):
         c = m["curves"][name]
-        p, g = np.asarray(c["p"]), np.asarray(c["grad"])
+        g = np.asarray(c["grad"])
         assert c["max_abs_diff_torch"]["loss"] <= tol
         assert c["max_abs_diff_torch"]["grad"] <= tol * max(1.0, np.abs(g).max())
         assert np.all(np.diff(c["loss"]) >= 0)  # target 0: every loss grows with p

@@ -44,6 +44,7 @@ def test_broadcasting_chain(backend):
 def test_indexing_and_shape_ops(backend):
     x = _t((4, 3), 9, backend)
     idx = minigrad.tensor([0, 3, 3, 1], device=backend)  # repeats accumulate
+
     def f(t):
         return t[idx, 1:] * t[:, None, 0] + t.T[::2].sum() + t[t > 0].sum() + t.reshape(2, 6).permute(1, 0)[3]
 

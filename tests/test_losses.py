@@ -191,7 +191,8 @@ def binary_problem(draw, dtype, logits_in=True):
     else:  # probabilities, exact 0 and 1 included
         el = st.one_of(floats(dtype, 0.0, 1.0), st.sampled_from([0.0, 1.0, 1e-7, 1 - 1e-7]).map(np.dtype(dtype).type))
     x = draw(arrays(dtype, shape, el))
-    y = draw(arrays(dtype, shape, st.one_of(floats(dtype, 0.0, 1.0), st.sampled_from([0.0, 1.0]).map(np.dtype(dtype).type))))
+    exact = st.sampled_from([0.0, 1.0]).map(np.dtype(dtype).type)
+    y = draw(arrays(dtype, shape, st.one_of(floats(dtype, 0.0, 1.0), exact)))
     C = shape[-1]
     w = draw(st.none() | arrays(dtype, st.sampled_from([(C,), shape]), floats(dtype, 0.25, 2.0)))
     pw = draw(st.none() | arrays(dtype, (C,), floats(dtype, 0.25, 4.0))) if logits_in else None
@@ -208,7 +209,8 @@ def test_bce_with_logits(backend, dtype, reduction, data):
     z, y, kw = data.draw(binary_problem(dtype))
     mk, tk = _kw(kw, backend, _mg(backend)), _kw(kw, backend, _tt(backend))
     torch_fn = lambda a, b: TF.binary_cross_entropy_with_logits(a, b, reduction=reduction, **tk)  # noqa: E731
-    check_op(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction, **mk), torch_fn, [z, y], backend)
+    check_op(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction, **mk), torch_fn, [z, y],
+             backend)
     check_op(lambda a, b: F.binary_cross_entropy_with_logits_composed(a, b, reduction=reduction, **mk),
              torch_fn, [z, y], backend)
     y_mg = minigrad.tensor(y, device=backend)

@@ -110,7 +110,8 @@ def test_float32_end_to_end_no_float64(backend):
     m = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Dropout(0.3), nn.Linear(5, 3), nn.Sigmoid()).to(backend)
     x = minigrad.randn(4, 6, device=backend)
     out = m(x)
-    loss = F.binary_cross_entropy(out, minigrad.rand(4, 3, device=backend)) + F.cross_entropy(out, minigrad.tensor([0, 1, 2, 0], device=backend))
+    loss = (F.binary_cross_entropy(out, minigrad.rand(4, 3, device=backend))
+            + F.cross_entropy(out, minigrad.tensor([0, 1, 2, 0], device=backend)))
     loss.backward()
     assert out.dtype == loss.dtype == np.float32
     assert all(p.dtype == p.grad.dtype == np.float32 for p in m.parameters())
@@ -159,7 +160,8 @@ def test_init_laws_match_torch():
     cases = [
         (lambda t: nn.init.xavier_uniform_(t, gain=2.0), "u", 2.0 * np.sqrt(6 / (fan_in + fan_out))),
         (lambda t: nn.init.kaiming_uniform_(t, nonlinearity="relu"), "u", np.sqrt(2) * np.sqrt(3 / fan_in)),
-        (lambda t: nn.init.kaiming_uniform_(t, mode="fan_out"), "u", np.sqrt(2) * np.sqrt(3 / fan_out)),  # a=0: gain sqrt(2)
+        # a=0: gain sqrt(2)
+        (lambda t: nn.init.kaiming_uniform_(t, mode="fan_out"), "u", np.sqrt(2) * np.sqrt(3 / fan_out)),
         (lambda t: nn.init.xavier_normal_(t), "n", np.sqrt(2 / (fan_in + fan_out))),
         (lambda t: nn.init.kaiming_normal_(t, nonlinearity="relu"), "n", np.sqrt(2 / fan_in)),
         (lambda t: nn.init.normal_(t, 1.0, 0.5), "n", 0.5),
@@ -224,7 +226,8 @@ def test_module_names_and_state_dict_keys_match_torch():
     assert [type(c).__name__ for c in m.modules()] == [type(c).__name__ for c in t.modules()]
     assert len(list(m.parameters())) == len(list(t.parameters())) == 7
     assert repr(m) == repr(t)
-    seq, tseq = nn.Sequential(nn.Linear(784, 500), nn.ReLU()), torch.nn.Sequential(torch.nn.Linear(784, 500), torch.nn.ReLU())
+    seq = nn.Sequential(nn.Linear(784, 500), nn.ReLU())
+    tseq = torch.nn.Sequential(torch.nn.Linear(784, 500), torch.nn.ReLU())
     assert list(seq.state_dict()) == list(tseq.state_dict()) == ["0.weight", "0.bias"]
 
 

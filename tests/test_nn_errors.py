@@ -121,7 +121,8 @@ def test_label_smoothing_range():
 def test_bce_range(x, y):
     (a, ta), (b, tb) = _pair(np.array(x, np.float32)), _pair(np.array(y, np.float32))
     msg = _both_raise(lambda: F.binary_cross_entropy(a, b), lambda: TF.binary_cross_entropy(ta, tb), RuntimeError)
-    assert msg in ("all elements of input should be between 0 and 1", "all elements of target should be between 0 and 1")
+    assert msg in ("all elements of input should be between 0 and 1",
+                   "all elements of target should be between 0 and 1")
 
 
 def test_bce_size_mismatch():

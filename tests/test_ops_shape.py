@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad
 from helpers import check_op, to_torch
-from strategies import DTYPES, array_and_dim, arrays, floats, shapes
+from strategies import DTYPES, arrays, shapes
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 

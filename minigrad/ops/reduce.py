@@ -167,7 +167,8 @@ class LogSumExp(Function):
         m = xp.where(xp.isfinite(m), m, 0)
         y = m + xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True))
         self.x, self.y = x, y
-        return y if self.keepdim else y.reshape([n for i, n in enumerate(y.shape) if i not in (self.axes or range(x.ndim))])
+        reduced = self.axes or range(x.ndim)
+        return y if self.keepdim else y.reshape([n for i, n in enumerate(y.shape) if i not in reduced])
 
     def backward(self, gy):
         # d logsumexp(x)/dx = softmax(x) = exp(x - y)
