@@ -18,6 +18,13 @@ F32 = np.float32
 N = 600  # > cpu.SAMPLES, so the kernel samples with a stride
 
 
+def needs_exact_path():
+    from minigrad.kernels import cpu
+
+    if not cpu.SUBNORMALS_SLOW:
+        pytest.skip("the exact subnormal loop runs on x86 only (cpu.SUBNORMALS_SLOW)")
+
+
 @contextmanager
 def paths():
     """The list of loops adam_f32 ran (True = exact subnormal path); skips without Numba."""
@@ -103,6 +110,7 @@ def test_adam_f32_equals_numpy_with_subnormal_m(seed, quiet, lr, beta1, beta2, e
 @pytest.mark.parametrize("beta1", [0.9, 0.3])
 def test_m_decaying_through_the_subnormal_range_keeps_numpys_bits(beta1):
     """g = 0 from step 1 on: m decays from normal to subnormal and stalls, as in training; 60 steps, each compared."""
+    needs_exact_path()
     rng = np.random.default_rng(1)
     w = (rng.standard_normal(N) * 0.05).astype(F32)
     m = (rng.standard_normal(N) * 1e-36).astype(F32)  # a few steps above the subnormal range
@@ -120,6 +128,7 @@ def test_m_decaying_through_the_subnormal_range_keeps_numpys_bits(beta1):
 
 
 def test_the_exact_path_runs_only_where_it_can():
+    needs_exact_path()
     rng = np.random.default_rng(2)
     kw = dict(lr=1e-3)
     with paths() as ran:
@@ -145,3 +154,13 @@ def test_flush_to_zero_mode_takes_the_plain_loop():
     assert ran == [False, False]
     assert_same_bits(fused, ref)
     assert not np.any((ref[1] != 0) & (np.abs(ref[1]) < np.finfo(F32).tiny))  # NumPy did flush
+
+
+def test_where_subnormals_are_not_known_to_be_slow_the_plain_loop_runs(monkeypatch):
+    numba = pytest.importorskip("numba")
+    from minigrad.kernels import cpu
+
+    monkeypatch.setattr(cpu, "SUBNORMALS_SLOW", False)  # as on ARM; read when the kernel compiles
+    kernel = numba.njit(error_model="numpy")(cpu.adam_f32)
+    w, g, m, v = lanes(np.random.default_rng(4), 1.0, 1e-2)
+    assert kernel(w, g, m, v, F32(0.1), False, F32(0.999), F32(1e-3), F32(1.0), F32(1e-8), F32(-1e-3)) is False

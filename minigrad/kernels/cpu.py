@@ -10,6 +10,8 @@ Arrays are 1-D views of the same length. The loops are serial on purpose: NumPy'
 threads busy-waiting between matrix products, and a second thread pool (Numba's parallel=True) fighting them made
 a training epoch 3x slower on 2 cores (measured). Serial, the update is still ~4x faster than the NumPy formulas.
 """
+import platform
+
 import numba
 import numpy as np  # these kernels are CPU-only by construction: they exist for NumPy arrays
 from llvmlite import ir
@@ -34,7 +36,7 @@ def adam(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
 # ---- Adam in float32 when its first moment holds subnormals ----------------------------------------------------
 # Where a gradient entry stays exactly 0 (a pixel that is 0 in every image, a dead ReLU unit), m <- 0.9 m decays
 # into float32's subnormal range (|m| < 2**-126) and stays there: rounding stops the decay at a few units of
-# 2**-149. x86 CPUs compute with subnormal operands many times more slowly, so these lanes dominate the update
+# 2**-149. x86 CPUs compute with subnormal operands much more slowly, so these lanes dominate the update
 # after a few epochs (benchmarks/subnormal.py measures it). adam_f32 gives the same bits without touching them:
 #   * m: with g = +0 and m = s * k * 2**-149 (k < 2**23 an integer), lerp's (g - m) * w is the exact product
 #     s * k * w * 2**-149 rounded to the subnormal grid, i.e. to the integer r = round-half-even(k * w), and the
@@ -72,6 +74,9 @@ def _fma(typingctx, a, b, c):
 
 MAGNITUDE, SIGN, MIN_NORMAL = np.int32(0x7FFFFFFF), np.int32(-0x80000000), np.int32(0x00800000)
 SAMPLES, MIN_SHARE = 256, 64  # the exact loop pays from ~1.5% quiet lanes on (measured): >= 1/64 of a sample
+# x86 cores stall on subnormal operands (measured here, AMD Zen 4). Elsewhere (ARM) it is not measured, and
+# the exact loop only pays where they stall, so the plain loop runs there.
+SUBNORMALS_SLOW = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
 
 
 def adam_f32(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
@@ -81,7 +86,7 @@ def adam_f32(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
     ieee = ((_bits(_from_bits(np.int32(3)) + zero) == 3)
             & (_bits((_from_bits(MIN_NORMAL) + zero) * half) == MIN_NORMAL // 2))
     n = w.size
-    samples = min(n, SAMPLES)
+    samples = min(n, SAMPLES) if SUBNORMALS_SLOW else 0
     stride = n // samples if samples else 1
     quiet_seen = 0
     for j in range(samples):
