@@ -33,6 +33,24 @@ def test_linear_functional(backend, dtype, bias, data):
         check_op(F.linear, TF.linear, [x, W], backend)
 
 
+@dtypes
+@given(data=st.data())
+def test_linear_one_row_weight_gradient_is_the_gemms(backend, dtype, data):
+    """Batch of one: dW = gy^T x is computed as an outer product; same values as the matrix product, and +0
+    where a product is -0 (as a GEMM's sum started at 0 gives), exact zeros and infinities included."""
+    n_in, n_out = data.draw(st.integers(1, 130)), data.draw(st.sampled_from([1, 3, 40, 64]))  # W.size >= 4096 too
+    values = floats(dtype, -1e3, 1e3) | st.sampled_from([0.0, -0.0, np.inf])
+    x = data.draw(arrays(dtype, (1, n_in), values))
+    gy = data.draw(arrays(dtype, (1, n_out), values))
+    W = minigrad.zeros(n_out, n_in, dtype=dtype, device=backend, requires_grad=True)
+    F.linear(minigrad.tensor(x, device=backend), W).backward(minigrad.tensor(gy, device=backend))
+    gW = minigrad.backend.to_numpy(W.grad.data)
+    with np.errstate(invalid="ignore"):
+        expected = gy.T @ x
+    np.testing.assert_array_equal(gW, expected)  # NaN (inf * 0) at the same places
+    assert not np.any((gW == 0) & np.signbit(gW))
+
+
 def _pair(mg_module, torch_module, backend):
     """Copy minigrad's weights into the torch module (minigrad -> torch)."""
     torch_module.load_state_dict({k: to_torch(v, backend) for k, v in mg_module.state_dict().items()})
