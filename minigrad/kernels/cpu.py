@@ -37,7 +37,7 @@ def adam(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
 # Where a gradient entry stays exactly 0 (a pixel that is 0 in every image, a dead ReLU unit), m <- 0.9 m decays
 # into float32's subnormal range (|m| < 2**-126) and stays there: rounding stops the decay at a few units of
 # 2**-149. x86 CPUs compute with subnormal operands much more slowly, so these lanes dominate the update
-# after a few epochs (benchmarks/subnormal.py measures it). adam_f32 gives the same bits without touching them:
+# after a few epochs (benchmarks/subnormal.py measures it). adam_f32 gets the same bits with no float math on them:
 #   * m: with g = +0 and m = s * k * 2**-149 (k < 2**23 an integer), lerp's (g - m) * w is the exact product
 #     s * k * w * 2**-149 rounded to the subnormal grid, i.e. to the integer r = round-half-even(k * w), and the
 #     sum is exact: m_new = s * (k - r) * 2**-149 (other branch: s * r * 2**-149, +0 when r = 0). r is found in
