@@ -16,9 +16,10 @@ import numba
 import numpy as np  # these kernels are CPU-only by construction: they exist for NumPy arrays
 from llvmlite import ir
 from numba.core import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, register_jitable
 
 
+@register_jitable  # also callable from adam_f32's compiled code
 def adam(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
     for i in range(w.size):
         gi = g[i]
@@ -94,17 +95,7 @@ def adam_f32(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
         mag = _bits(m[i]) & MAGNITUDE
         quiet_seen += (mag != 0) & (mag < MIN_NORMAL) & (_bits(g[i]) == 0)
     if not (ieee and np.isfinite(neg_step) and quiet_seen * MIN_SHARE >= samples > 0):
-        for i in range(n):  # the plain loop, as adam()
-            gi = g[i]
-            mi = m[i]
-            if lerp_big:
-                mi = gi - (gi - mi) * lerp_w
-            else:
-                mi = mi + (gi - mi) * lerp_w
-            m[i] = mi
-            vi = v[i] * b2 + (gi * c2) * gi
-            v[i] = vi
-            w[i] = w[i] + (mi / (np.sqrt(vi) / bc2 + eps)) * neg_step
+        adam(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step)
         return False
     # w_lo: |w| >= w_lo makes |update| < |w| * 2**-25 <= half an ulp of w, also just above a power of two
     bound = 2.0 ** -96 * abs(np.float64(neg_step)) * (1 + 2.0 ** -22) * 2.0 ** 25
