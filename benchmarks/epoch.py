@@ -101,6 +101,8 @@ def build_mlp(nn, sizes=SIZES):
 def gemm_floor(X, batch_size, dtype, sizes=SIZES):
     """The epoch's matrix products only, on the same backend arrays: per step 3 forward, 3 dW, 2 dX (dW of a
     one-row batch as the outer product minigrad's Linear computes there, which is faster than BLAS's GEMM)."""
+    from minigrad.ops.nn import weight_grad
+
     xp = X.xp
     data = X.data
     Ws = [xp.ones((b, a), dtype=dtype) * 0.01 for a, b in zip(sizes[:-1], sizes[1:])]
@@ -113,11 +115,7 @@ def gemm_floor(X, batch_size, dtype, sizes=SIZES):
                 acts.append(acts[-1] @ W.T)
             g = acts[-1]
             for i in range(len(Ws) - 1, -1, -1):
-                if g.shape[0] == 1 and Ws[i].size >= 4096:  # as minigrad's Linear: one row, an outer product
-                    gW = g.T * acts[i]
-                    gW += 0
-                else:
-                    gW = g.T @ acts[i]  # noqa: F841  (weight gradient)
+                gW = weight_grad(g, acts[i])  # noqa: F841  (g.T @ acts[i], an outer product for one row)
                 if i > 0:
                     g = g @ Ws[i]
 

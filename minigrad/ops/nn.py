@@ -32,14 +32,19 @@ class Linear(Function):
         gy2 = gy.reshape(-1, W.shape[0])
         need = self.needs_input_grad
         gx = (gy2 @ W).reshape(x.shape) if need[0] else None
-        # one row: gW is an outer product, which BLAS's GEMM computes ~4x slower here (under ~4k entries, faster)
-        one_row = gy2.shape[0] == 1 and W.size >= 4096
-        gW = gy2.T @ x.reshape(-1, W.shape[1]) if need[1] and not one_row else None
-        if need[1] and one_row:
-            gW = gy2.T * x.reshape(1, W.shape[1])
-            gW += 0  # -0 -> +0, as the GEMM's sum (started at 0) gives: the same bits either way
+        gW = weight_grad(gy2, x.reshape(-1, W.shape[1])) if need[1] else None
         gb = gy2.sum(axis=0) if len(need) > 2 and need[2] else None
         return (gx, gW, gb)[:len(need)]
+
+
+def weight_grad(gy2, x2):
+    """gy2^T @ x2, (out, in), for gy2: (N, out) and x2: (N, in)."""
+    if gy2.shape[0] != 1 or gy2.shape[1] * x2.shape[1] < 4096:
+        return gy2.T @ x2
+    # one row: an outer product, which BLAS's GEMM computes ~4x slower here (under ~4k entries, faster)
+    gW = gy2.T * x2
+    gW += 0  # -0 -> +0, as the GEMM's sum (started at 0) gives: the same bits either way
+    return gW
 
 
 class Dropout(Function):
