@@ -421,6 +421,22 @@ class Tensor(TensorOps):
         self.data[...] = random.normal(self.shape, mean, std, self.dtype, self.backend)
         return self
 
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        """In-place scatter: self[index[i][j]][j] = src[i][j] (dim 0), or = value."""
+        self._inplace(src)
+        self.data[...] = ops.scatter(Tensor._wrap(self.data), dim, index, src, value=value, reduce=reduce).data
+        return self
+
+    def scatter_add_(self, dim, index, src):
+        self._inplace(src)
+        self.data[...] = ops.scatter_add(Tensor._wrap(self.data), dim, index, src).data
+        return self
+
+    def masked_fill_(self, mask, value):
+        self._inplace(value)
+        self.data[...] = ops.masked_fill(Tensor._wrap(self.data), mask, value).data
+        return self
+
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_

@@ -113,6 +113,7 @@ METHODS = [
     "squeeze", "expand", "repeat", "var", "std", "all", "any", "eq", "ne", "lt", "le", "gt", "ge",
     "square", "sign", "masked_fill", "cumsum", "logsumexp", "norm", "amax", "amin",
     "isnan", "isinf", "isfinite", "floor", "ceil", "round", "reciprocal", "t", "clone",
+    "gather", "scatter", "scatter_add", "index_select", "take_along_dim",
 ]
 
 

@@ -5,6 +5,7 @@ from .compare import (  # noqa: F401
     isinf, isnan, le, less, logical_and, logical_not, logical_op, logical_or, lt, masked_fill, ne, reciprocal,
     remainder, round, sign, where,
 )
+from .index import gather, index_select, scatter, scatter_add, take_along_dim  # noqa: F401
 from .reduce import (  # noqa: F401
     amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, softmax, std, sum, var,
 )

@@ -1,0 +1,39 @@
+"""torch.accelerator look-alike. minigrad's one accelerator is CUDA through CuPy.
+
+The tutorials pick their device with
+`torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"`.
+"""
+from . import backend
+from .backend import Device
+
+
+def is_available():
+    """True when CuPy imports and sees a GPU."""
+    return backend.cupy_available()
+
+
+def current_accelerator(check_available=False):
+    """device('cuda') when CuPy is installed (with check_available=True: and a GPU is visible), else None.
+
+    As torch, without check_available this names what the install supports, not what is usable now."""
+    if backend._cupy is None or (check_available and not is_available()):
+        return None
+    return Device("cuda")
+
+
+def device_count():
+    return backend.cupy.cuda.runtime.getDeviceCount() if is_available() else 0
+
+
+def current_device_index():
+    if not is_available():
+        raise backend.require_cupy_error()
+    return backend.cupy.cuda.runtime.getDevice()
+
+
+current_device_idx = current_device_index
+
+
+def synchronize(device=None):
+    if is_available():
+        backend.cupy.cuda.Device().synchronize()
