@@ -77,6 +77,7 @@ def unbroadcast(g, shape):
 class Function:
     """Base op. Subclasses write `forward(*arrays) -> array` and `backward(gy) -> grad per input`."""
 
+    torch_name = None  # the name torch gives the same op's node (AddBackward0); an op may set its own per call
     promote = False  # binary arithmetic: cast inputs to one torch-promoted dtype first
     float_only = False  # integer inputs are cast to the default float dtype (torch.exp(int) is float)
     differentiable = True
@@ -135,13 +136,45 @@ class Function:
         return out
 
     def _free(self):
-        # Drop what forward saved so memory goes back, as torch does after backward.
+        # Drop what forward saved so memory goes back, as torch does after backward; the node keeps
+        # its name and its edges (next_functions), as torch's does.
+        keep = {"_next": self.next_functions}
+        if "torch_name" in self.__dict__:
+            keep["torch_name"] = self.torch_name
         self.__dict__.clear()
+        self.__dict__.update(keep)
         self._freed = True
 
-    @property
     def name(self):
-        return type(self).__name__ + "Backward"
+        """torch's name for this node ('AddBackward0'); ops torch has no single node for keep ours."""
+        return self.torch_name or type(self).__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        """((node, 0), ...) per input, as torch: the input's grad_fn, AccumulateGrad for a leaf that
+        requires grad, None for an input without gradient."""
+        if "_next" in self.__dict__:
+            return self._next
+        return tuple((t._ctx if t._ctx is not None else AccumulateGrad(t) if t.requires_grad else None, 0)
+                     for t in getattr(self, "inputs", ()))
+
+
+class AccumulateGrad:
+    """The node at a leaf that requires grad: backward adds into `variable.grad` (torch's name)."""
+
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
 def _promote(ts, xs):

@@ -333,7 +333,7 @@ class Tensor(TensorOps):
         from .printing import tensor_repr
 
         device = "device='cuda:0'" if self.backend == "cupy" else None
-        grad = f"grad_fn=<{self._ctx.name}>" if self._ctx is not None else (
+        grad = f"grad_fn=<{self._ctx.name()}>" if self._ctx is not None else (
             "requires_grad=True" if self.requires_grad else None)
         return tensor_repr(to_numpy(self.data), dtypes.get_default_dtype(), device, grad)
 

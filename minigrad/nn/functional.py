@@ -158,7 +158,7 @@ def _class_layout(input, target, allow_probs):
 
 
 def _finish(loss, reduction, shape):
-    return loss.reshape(shape) if reduction == "none" else loss
+    return loss.reshape(shape) if reduction == "none" and loss.shape != shape else loss
 
 
 # ---- losses -----------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Arithmetic: + - * / ** neg and matmul. Broadcasting is undone by Function, not here."""
 from ..autograd import Function
+from ..tensor import Tensor
 
 
 class Add(Function):
+    torch_name = "AddBackward0"
     promote = True
 
     def forward(self, a, b):
@@ -14,6 +16,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    torch_name = "SubBackward0"
     promote = True
 
     def forward(self, a, b):
@@ -25,6 +28,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    torch_name = "MulBackward0"
     promote = True
 
     def forward(self, a, b):
@@ -39,6 +43,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    torch_name = "DivBackward0"
     promote = True
     float_only = True  # true division: int / int is float, as in torch
 
@@ -55,6 +60,7 @@ class Div(Function):
 
 
 class Pow(Function):
+    torch_name = "PowBackward1"  # tensor ** tensor; pow() names the scalar cases
     promote = True
 
     def forward(self, a, b):
@@ -75,6 +81,8 @@ class Pow(Function):
 
 
 class Neg(Function):
+    torch_name = "NegBackward0"
+
     def forward(self, x):
         return -x
 
@@ -98,6 +106,8 @@ class MatMul(Function):
                 f"the last dim of the first ({k_a}) must equal the first dim of the second ({k_b})"
             )
         self.a, self.b = a, b
+        # torch's node depends on the operand dims (torch.matmul dispatches to dot / mv / mm / bmm)
+        self.torch_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         return a @ b
 
     def backward(self, gy):
@@ -118,6 +128,9 @@ class MatMul(Function):
         return ga, gb
 
 
+_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0", (1, 2): "SqueezeBackward4"}
+
+
 def _fmt(shape):
     return "x".join(str(n) for n in shape)
 
@@ -127,7 +140,10 @@ def add(a, b):
 
 
 def sub(a, b):
-    return Sub()(a, b)
+    f = Sub()
+    if not isinstance(a, Tensor):
+        f.torch_name = "RsubBackward1"  # 1 - x
+    return f(a, b)
 
 
 def mul(a, b):
@@ -139,7 +155,12 @@ def div(a, b):
 
 
 def pow(a, b):
-    return Pow()(a, b)
+    f = Pow()
+    if not isinstance(b, Tensor):
+        f.torch_name = "PowBackward0"  # x ** 2
+    elif not isinstance(a, Tensor):
+        f.torch_name = "PowBackward2"  # 2 ** x
+    return f(a, b)
 
 
 def neg(x):
@@ -147,6 +168,14 @@ def neg(x):
 
 
 def matmul(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.ndim == 1 and b.ndim == 2 and a.shape[0] == b.shape[0]:
+        # vector @ matrix as torch computes it: unsqueeze, mm, squeeze (so the graph is torch's too)
+        from .shape import Reshape, unsqueeze
+
+        y = MatMul()(unsqueeze(a, 0), b)
+        f = Reshape(y.shape[1:])
+        f.torch_name = "SqueezeBackward4"
+        return f(y)
     return MatMul()(a, b)
 
 

@@ -112,6 +112,8 @@ def any(x, dim=None, keepdim=False):
 
 
 class Where(Function):
+    torch_name = "WhereBackward0"
+
     def forward(self, cond, a, b):
         self.cond = cond.astype(bool, copy=False)
         return self.xp.where(self.cond, a, b)
@@ -130,7 +132,10 @@ def where(cond, a, b):
 
 
 def masked_fill(x, mask, value):
-    return where(mask, as_operand(value, x).to(x.dtype), x)
+    y = where(mask, as_operand(value, x).to(x.dtype), x)
+    if y._ctx is not None:
+        y._ctx.torch_name = "MaskedFillBackward0"  # the same selection under torch's name for it
+    return y
 
 
 def reciprocal(x):

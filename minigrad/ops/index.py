@@ -27,6 +27,8 @@ def _src_part(src, index):
 
 
 class Gather(Function):
+    torch_name = "GatherBackward0"
+
     def __init__(self, dim, index):
         self.dim, self.index = dim, index
 
@@ -43,9 +45,12 @@ class Gather(Function):
 
 class Scatter(Function):
     """y = x with y[idx[i][j]][j] = src[i][j] (dim 0); src a tensor, or a value when `value` is given."""
+    torch_name = "ScatterBackward0"
 
     def __init__(self, dim, index, value=None):
         self.dim, self.index, self.value = dim, index, value
+        if value is not None:
+            self.torch_name = "ScatterBackward1"  # torch's scatter(dim, index, value)
 
     def forward(self, x, src=None):
         self.coords = _coords(self.xp, self.index, self.dim)
@@ -63,6 +68,8 @@ class Scatter(Function):
 
 
 class ScatterAdd(Function):
+    torch_name = "ScatterAddBackward0"
+
     def __init__(self, dim, index):
         self.dim, self.index = dim, index
 
@@ -78,6 +85,8 @@ class ScatterAdd(Function):
 
 
 class IndexSelect(Function):
+    torch_name = "IndexSelectBackward0"
+
     def __init__(self, dim, index):
         self.dim, self.index = dim, index
 

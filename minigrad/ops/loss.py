@@ -47,6 +47,7 @@ def _sigmoid(xp, z):
 
 class MSELoss(Function):
     """mean((x - y)^2). x, y: same (broadcastable) shape."""
+    torch_name = "MseLossBackward0"
 
     promote = True
 
@@ -84,6 +85,7 @@ class L1Loss(Function):
 
 class BCELoss(Function):
     """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100 as torch. x in [0, 1]."""
+    torch_name = "BinaryCrossEntropyBackward0"
 
     promote = True
 
@@ -118,6 +120,7 @@ class BCELoss(Function):
 
 class BCEWithLogitsLoss(Function):
     """(1 - y) z - (1 + (pw - 1) y) log_sigmoid(z), times weight: sigmoid + BCE fused, stable for any z."""
+    torch_name = "BinaryCrossEntropyWithLogitsBackward0"
 
     promote = True
 
@@ -163,6 +166,7 @@ def _class_weights(xp, t, valid, weight, dtype):
 
 class NLLLoss(Function):
     """-w[t_i] logp[i, t_i], weighted mean over non-ignored i. logp: (N, C), t: (N,) int."""
+    torch_name = "NllLossBackward0"
 
     def __init__(self, reduction="mean", weight=None, ignore_index=-100):
         self.reduction, self.weight, self.ignore_index = reduction, weight, ignore_index
@@ -204,6 +208,8 @@ class SoftmaxCrossEntropy(Function):
         s = e.sum(axis=1, keepdims=True)
         logp = shifted - xp.log(s)  # torch's log_softmax: x - max - log(sum(exp(x - max)))
         self.t, self.C, self.valid, self.w_t = t, C, None, None
+        if not self.probs and self.eps == 0:
+            self.torch_name = "NllLossBackward0"  # torch's graph ends in nll_loss(log_softmax(z)); ours fuses both
         if self.probs:
             loss, denom = -(logp * self._target_matrix()).sum(axis=1), N
         else:

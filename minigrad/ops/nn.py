@@ -9,6 +9,7 @@ _CAP_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64
 
 class Linear(Function):
     """y = x @ W^T + b.  x: (*, in), W: (out, in) as torch, b: (out,) -> y: (*, out)."""
+    torch_name = "AddmmBackward0"
 
     def forward(self, x, W, b=None):
         out_f, in_f = W.shape
@@ -18,6 +19,10 @@ class Linear(Function):
         if x.dtype != W.dtype or (b is not None and b.dtype != W.dtype):
             raise RuntimeError(_dtype_message(x.dtype, W.dtype, None if b is None else b.dtype))
         self.x, self.W = x, W
+        if x.ndim != 2:  # torch's node for 1-D / batched input: the view after its addmm
+            self.torch_name = "UnsafeViewBackward0" if b is not None or x.ndim > 1 else "SqueezeBackward4"
+        elif b is None:
+            self.torch_name = "MmBackward0"
         # W.T is a view: BLAS reads the transposed layout directly, nothing is copied
         y = x.reshape(-1, in_f) @ W.T if x.ndim != 2 else x @ W.T
         if b is not None:
@@ -49,6 +54,7 @@ def weight_grad(gy2, x2):
 
 class Dropout(Function):
     """y = x * keep / (1 - p): keep is a bool mask of x's shape (True = unit kept)."""
+    torch_name = "MulBackward0"
 
     def __init__(self, p, keep):
         self.p, self.keep = p, keep

@@ -27,12 +27,16 @@ def _restore(gy, x_shape, axes, keepdim):
 
 
 class Sum(Function):
+    torch_name = "SumBackward0"
+
     def __init__(self, dim=None, keepdim=False):
         self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
         self.axes = _axes(self.dim, x.ndim)
         self.x_shape = x.shape
+        if self.dim is not None:
+            self.torch_name = "SumBackward1"  # torch's sum over dims
         return x.sum(axis=self.axes, keepdims=self.keepdim)
 
     def backward(self, gy):
@@ -41,12 +45,16 @@ class Sum(Function):
 
 
 class Mean(Function):
+    torch_name = "MeanBackward0"
+
     def __init__(self, dim=None, keepdim=False):
         self.dim, self.keepdim = dim, keepdim
 
     def forward(self, x):
         self.axes = _axes(self.dim, x.ndim)
         self.x_shape = x.shape
+        if self.dim is not None:
+            self.torch_name = "MeanBackward1"
         y = x.mean(axis=self.axes, keepdims=self.keepdim)
         self.n = x.size // _b.max(y.size, 1) if x.size else 0
         return y
@@ -59,9 +67,12 @@ class Mean(Function):
 
 class MaxMinDim(Function):
     """max/min along one dim: the gradient goes to the selected index, as torch."""
+    torch_name = "MaxBackward0"
 
     def __init__(self, dim, keepdim, is_max):
         self.dim, self.keepdim, self.is_max = dim, keepdim, is_max
+        if not is_max:
+            self.torch_name = "MinBackward0"
 
     def forward(self, x):
         xp = self.xp
@@ -94,10 +105,14 @@ class MaxMinDim(Function):
 
 class AMaxMin(Function):
     """max/min over all elements (or amax over dims): ties share the gradient evenly, as torch."""
+    torch_name = "AmaxBackward0"
 
     def __init__(self, dim, keepdim, is_max, nan_ties=False):
         # nan_ties: max()/min() share the gradient among NaNs; amax/amin give NaN gradients (torch)
         self.dim, self.keepdim, self.is_max, self.nan_ties = dim, keepdim, is_max, nan_ties
+        # torch: max()/min() over everything are MaxBackward1/MinBackward1, amax/amin AmaxBackward0/AminBackward0
+        self.torch_name = ("MaxBackward1" if is_max else "MinBackward1") if nan_ties else (
+            "AmaxBackward0" if is_max else "AminBackward0")
 
     def forward(self, x):
         if x.size == 0:
@@ -117,6 +132,7 @@ class AMaxMin(Function):
 
 
 class Softmax(Function):
+    torch_name = "SoftmaxBackward0"
     float_only = True
 
     def __init__(self, dim):
@@ -136,6 +152,7 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    torch_name = "LogSoftmaxBackward0"
     float_only = True
 
     def __init__(self, dim):
@@ -155,6 +172,7 @@ class LogSoftmax(Function):
 
 
 class LogSumExp(Function):
+    torch_name = "LogsumexpBackward0"
     float_only = True
 
     def __init__(self, dim, keepdim):
@@ -176,6 +194,8 @@ class LogSumExp(Function):
 
 
 class CumSum(Function):
+    torch_name = "CumsumBackward0"
+
     def __init__(self, dim):
         self.dim = dim
 
@@ -191,6 +211,7 @@ class CumSum(Function):
 
 class Norm(Function):
     """Euclidean norm over all elements or dims (p=2 only)."""
+    torch_name = "LinalgVectorNormBackward0"
 
     float_only = True
 

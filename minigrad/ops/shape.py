@@ -5,6 +5,8 @@ from ..tensor import Tensor
 
 
 class Reshape(Function):
+    torch_name = "ViewBackward0"
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -21,6 +23,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    torch_name = "PermuteBackward0"
+
     def __init__(self, axes):
         self.axes = axes
 
@@ -36,6 +40,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    torch_name = "ExpandBackward0"
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -48,8 +54,11 @@ class Expand(Function):
 
 
 class GetItem(Function):
+    torch_name = "SliceBackward0"
+
     def __init__(self, index):
         self.index = index
+        self.torch_name = _index_node_name(index)
 
     def forward(self, x):
         self.x_shape, self.x_dtype = x.shape, x.dtype
@@ -67,6 +76,8 @@ class GetItem(Function):
 
 
 class Cat(Function):
+    torch_name = "CatBackward0"
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -82,6 +93,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    torch_name = "StackBackward0"
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -95,6 +108,8 @@ class Stack(Function):
 
 
 class Cast(Function):
+    torch_name = "ToCopyBackward0"
+
     def __init__(self, dtype):
         self.dtype = dtype
 
@@ -107,6 +122,8 @@ class Cast(Function):
 
 
 class MoveTo(Function):
+    torch_name = "ToCopyBackward0"
+
     def __init__(self, backend):
         self.backend = backend
 
@@ -120,12 +137,35 @@ class MoveTo(Function):
 
 
 class Clone(Function):
+    torch_name = "CloneBackward0"
+
     def forward(self, x):
         return x.copy()
 
     def backward(self, gy):
         # identity
         return gy
+
+
+def _index_node_name(index):
+    """torch's node for x[index]: the last view it applies (select/slice/unsqueeze), or Index for
+    tensor/list/mask indices; full slices inside a tuple apply nothing."""
+    if _is_advanced(index):
+        return "IndexBackward0"
+    name = "AliasBackward0"
+    for i in index if isinstance(index, tuple) else (index,):
+        if i is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(i, int):
+            name = "SelectBackward0"
+        elif isinstance(i, slice) and (i != slice(None) or not isinstance(index, tuple)):
+            name = "SliceBackward0"
+    return name
+
+
+def _named(f, name):
+    f.torch_name = name
+    return f
 
 
 def _is_advanced(index):
@@ -178,11 +218,11 @@ def permute(x, *dims):
 
 def transpose(x, dim0, dim1):
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
-        return x
+        return _named(Permute(tuple(range(x.ndim))), "TransposeBackward0")(x)  # a no-op view, as torch
     axes = list(range(x.ndim))
     d0, d1 = dim0 % x.ndim, dim1 % x.ndim
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return Permute(tuple(axes))(x)
+    return _named(Permute(tuple(axes)), "TransposeBackward0")(x)
 
 
 swapaxes = transpose
@@ -191,20 +231,21 @@ swapaxes = transpose
 def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, -1) if x.ndim == 2 else x
+    return _named(Permute((1, 0) if x.ndim == 2 else tuple(range(x.ndim))), "TBackward0")(x)
 
 
 def unsqueeze(x, dim):
     d = dim % (x.ndim + 1)
-    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+    return _named(Reshape(x.shape[:d] + (1,) + x.shape[d:]), "UnsqueezeBackward0")(x)
 
 
 def squeeze(x, dim=None):
     if dim is None:
-        return reshape(x, tuple(n for n in x.shape if n != 1))
+        return _named(Reshape(tuple(n for n in x.shape if n != 1)), "SqueezeBackward0")(x)
+    name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"  # one dim / a tuple, as torch
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     dims = {d % max(x.ndim, 1) for d in dims}
-    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+    return _named(Reshape(tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))), name)(x)
 
 
 def expand(x, *shape):

@@ -4,6 +4,7 @@ from ..autograd import Function
 
 
 class Exp(Function):
+    torch_name = "ExpBackward0"
     float_only = True
 
     def forward(self, x):
@@ -16,6 +17,7 @@ class Exp(Function):
 
 
 class Log(Function):
+    torch_name = "LogBackward0"
     float_only = True
 
     def forward(self, x):
@@ -28,6 +30,7 @@ class Log(Function):
 
 
 class Log1p(Function):
+    torch_name = "Log1PBackward0"
     float_only = True
 
     def forward(self, x):
@@ -40,6 +43,7 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    torch_name = "SqrtBackward0"
     float_only = True
 
     def forward(self, x):
@@ -52,6 +56,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    torch_name = "AbsBackward0"
+
     def forward(self, x):
         self.x = x
         return self.xp.abs(x)
@@ -63,6 +69,8 @@ class Abs(Function):
 
 
 class Clamp(Function):
+    torch_name = "ClampBackward1"
+
     def __init__(self, lo, hi):
         self.lo, self.hi = lo, hi
 
@@ -81,6 +89,7 @@ class Clamp(Function):
 
 
 class Maximum(Function):
+    torch_name = "MaximumBackward0"
     promote = True
 
     def forward(self, a, b):
@@ -95,6 +104,7 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    torch_name = "MinimumBackward0"
     promote = True
 
     def forward(self, a, b):
@@ -109,6 +119,7 @@ class Minimum(Function):
 
 
 class Sigmoid(Function):
+    torch_name = "SigmoidBackward0"
     float_only = True
 
     def forward(self, x):
@@ -124,6 +135,7 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    torch_name = "TanhBackward0"
     float_only = True
 
     def forward(self, x):
@@ -136,6 +148,8 @@ class Tanh(Function):
 
 
 class ReLU(Function):
+    torch_name = "ReluBackward0"
+
     def forward(self, x):
         fused = kernels.relu(x)  # the same two lines in one compiled pass (minigrad/kernels/cpu.py)
         if fused is not None:
@@ -155,6 +169,8 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    torch_name = "LeakyReluBackward0"
+
     def __init__(self, negative_slope=0.01):
         self.slope = negative_slope
 
@@ -238,8 +254,14 @@ def square(x):
 
 
 def clamp_min(x, min):
-    return clamp(x, min=min)
+    return _renamed(clamp(x, min=min), Clamp, "ClampMinBackward0")
 
 
 def clamp_max(x, max):
-    return clamp(x, max=max)
+    return _renamed(clamp(x, max=max), Clamp, "ClampMaxBackward0")
+
+
+def _renamed(y, cls, name):
+    if type(y._ctx) is cls:
+        y._ctx.torch_name = name  # the same op under the name torch gives this entry point
+    return y
