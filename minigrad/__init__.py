@@ -4,14 +4,15 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .backend import Device as device  # noqa: F401
 from .backend import get_default_backend, set_default_backend  # noqa: F401
 from .dtypes import (  # noqa: F401
-    bool, double, float, float16, float32, float64, get_default_dtype, half, int, int8, int16, int32, int64,
-    long, set_default_dtype, short, uint8,
+    bool, double, dtype, float, float16, float32, float64, get_default_dtype, half, int, int8, int16, int32, int64,
+    long, set_default_dtype, short, uint8, uint16, uint32, uint64,
 )
 from .ops import *  # noqa: F401,F403
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401  (shadow builtins, as torch does)
 from .tensor import Size, Tensor, is_tensor, numel  # noqa: F401
+from .ops.out import *  # noqa: F401,F403  (minigrad.add(a, b, out=c) ...: the out= forms, as torch's)
 from .creation import (  # noqa: F401
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones, ones_like, rand,
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
 )

@@ -65,16 +65,21 @@ def from_numpy(a):
     return Tensor._wrap(a)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(get_xp(device).zeros(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+def _size(dims, size):
+    """zeros(2, 3), zeros((2, 3)) and zeros(size=(2, 3)) alike, as torch."""
+    return _shape(dims if size is None else (size,))
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(get_xp(device).ones(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False):
+    return _finish(get_xp(device).zeros(_size(dims, size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(get_xp(device).empty(_shape(size), dtype=_float_dtype(dtype)), requires_grad)
+def ones(*dims, size=None, dtype=None, device=None, requires_grad=False):
+    return _finish(get_xp(device).ones(_size(dims, size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*dims, size=None, dtype=None, device=None, requires_grad=False):
+    return _finish(get_xp(device).empty(_size(dims, size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -145,15 +150,32 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(get_xp(device).eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+def rand(*dims, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     """U[0, 1) samples from the backend's generator (seeded by minigrad.manual_seed)."""
     d = _float_dtype(dtype)
-    return _finish(random.uniform(_shape(size), 0.0, 1.0, d, backend_name(device), generator), requires_grad)
+    return _finish(random.uniform(_size(dims, size), 0.0, 1.0, d, backend_name(device), generator), requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+def randn(*dims, size=None, dtype=None, device=None, requires_grad=False, generator=None):
     d = _float_dtype(dtype)
-    return _finish(random.normal(_shape(size), 0.0, 1.0, d, backend_name(device), generator), requires_grad)
+    return _finish(random.normal(_size(dims, size), 0.0, 1.0, d, backend_name(device), generator), requires_grad)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """N(mean, std) samples, as torch.normal: mean and/or std tensors (broadcast together; the result has no
+    gradient), or numbers with size=."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        like = mean if isinstance(mean, Tensor) else std
+        m = mean.data if isinstance(mean, Tensor) else mean
+        s = std.data if isinstance(std, Tensor) else std
+        shape = numpy.broadcast_shapes(numpy.shape(m), numpy.shape(s))
+        z = random.normal(shape, 0.0, 1.0, like.dtype, like.backend, generator)
+        return Tensor._wrap((z * s + m).astype(like.data.dtype, copy=False))
+    if size is None:
+        raise TypeError("normal(): with a number for mean and std, pass size=, as torch.normal(0.0, 1.0, size=(2, 3))")
+    d = _float_dtype(dtype)
+    return _finish(random.normal(_shape((size,)), float(mean), float(std), d, backend_name(device), generator),
+                   requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None):

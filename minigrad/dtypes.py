@@ -1,17 +1,91 @@
-"""dtype names as torch spells them, mapped onto NumPy dtypes (CuPy shares them)."""
+"""dtypes as torch's: `minigrad.float32` prints as torch.float32 and equals numpy.float32, and NumPy / CuPy
+take it wherever they take a dtype (they read its `.dtype`, the NumPy dtype it stands for)."""
 import builtins
 
 import numpy
 
-float32 = float = numpy.dtype("float32")
-float64 = double = numpy.dtype("float64")
-float16 = half = numpy.dtype("float16")
-int64 = long = numpy.dtype("int64")
-int32 = int = numpy.dtype("int32")
-int16 = short = numpy.dtype("int16")
-int8 = numpy.dtype("int8")
-uint8 = numpy.dtype("uint8")
-bool = numpy.dtype("bool")
+
+class dtype:
+    """torch.dtype look-alike: one object per type; == compares with minigrad and NumPy dtypes alike."""
+
+    __slots__ = ("dtype", "_name")
+
+    def __init__(self, np_dtype, name):
+        object.__setattr__(self, "dtype", numpy.dtype(np_dtype))
+        object.__setattr__(self, "_name", name)
+
+    def __getattr__(self, attr):  # kind, name, itemsize, type, char ...: the NumPy dtype's
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(self.dtype, attr)
+
+    def __setattr__(self, attr, value):
+        raise AttributeError("dtypes are immutable")
+
+    def __eq__(self, other):
+        if isinstance(other, dtype):
+            return self is other
+        try:
+            return self.dtype == other
+        except TypeError:
+            return False
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self.dtype)  # as the NumPy dtype's, so either finds the other in a dict
+
+    def __repr__(self):
+        return f"torch.{self._name}"
+
+    def __reduce__(self):
+        return _by_name, (self._name,)
+
+    @property
+    def is_floating_point(self):
+        return self.dtype.kind == "f"
+
+    @property
+    def is_signed(self):
+        return self.dtype.kind in "if"
+
+    @property
+    def is_complex(self):
+        return False
+
+
+_BY_NAME = {}
+_BY_NUMPY = {}
+
+
+def _make(name):
+    d = dtype(name, name)
+    _BY_NAME[name] = d
+    _BY_NUMPY[d.dtype] = d
+    return d
+
+
+def _by_name(name):
+    return _BY_NAME[name]
+
+
+float32 = float = _make("float32")
+float64 = double = _make("float64")
+float16 = half = _make("float16")
+int64 = long = _make("int64")
+int32 = int = _make("int32")
+int16 = short = _make("int16")
+int8 = _make("int8")
+uint8 = _make("uint8")
+uint16, uint32, uint64 = _make("uint16"), _make("uint32"), _make("uint64")
+bool = _make("bool")
+
+
+def of(np_dtype):
+    """The minigrad dtype of a NumPy dtype (a backend array's .dtype); the NumPy dtype if there is none."""
+    return _BY_NUMPY.get(np_dtype) or as_dtype(np_dtype)
+
 
 _default_dtype = float32
 
@@ -49,13 +123,18 @@ def as_dtype(d):
         names = {"float": float32, "double": float64, "long": int64, "int": int32, "half": float16,
                  "short": int16}
         d = d.replace("torch.", "").replace("minigrad.", "").replace("cuda.", "")
+        if d in _BY_NAME:
+            return _BY_NAME[d]
         names.update({v: k for k, v in TENSOR_TYPE_NAMES.items()})
         if d in names:
             return names[d]
+    if isinstance(d, dtype):
+        return d
     try:
-        return numpy.dtype(d)
+        d = numpy.dtype(d)
     except TypeError:
         raise TypeError(f"{d!r} is not a dtype: use minigrad.float32, minigrad.float64, minigrad.int64, ...")
+    return _BY_NUMPY.get(d.newbyteorder("=") if d.byteorder not in "=|" else d, d)
 
 
 def is_floating(d):

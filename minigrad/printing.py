@@ -3,6 +3,8 @@ import math
 
 import numpy
 
+from . import dtypes
+
 PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 4, 1000, 3, 80
 
 
@@ -79,12 +81,12 @@ def tensor_repr(a, default_dtype, device=None, grad=None, prefix="tensor("):
         if a.ndim != 1:
             extra.append(f"size={tuple(a.shape)}")
         if a.dtype != default_dtype:
-            extra.append(f"dtype=minigrad.{a.dtype}")
+            extra.append(f"dtype={dtypes.of(a.dtype)}")
     else:
         summarize = a.size > THRESHOLD
         body = _body(a, indent, summarize, _Formatter(_summary(a) if summarize else a))
         if a.dtype not in (default_dtype, numpy.dtype("int64"), numpy.dtype("bool")):
-            extra.append(f"dtype=minigrad.{a.dtype}")
+            extra.append(f"dtype={dtypes.of(a.dtype)}")
     out, last = prefix + body, len(prefix + body) - (prefix + body).rfind("\n") + 1
     for s in extra + ([grad] if grad else []):
         if last + len(s) + 2 > LINEWIDTH:

@@ -3,45 +3,117 @@
 Layout: every array is one npz entry ("a0", "a1", ...); the nesting (dicts with their key types and order,
 lists, tuples, plain values) is JSON in the entry "__structure__". np.load runs with allow_pickle=False,
 so loading a file can never execute code.
+
+Anything else (a whole nn.Module, as `torch.save(model, path)`) is pickled, as torch does; such a file
+loads only with `load(f, weights_only=False)`, since unpickling runs code (torch >= 2.6's default).
 """
+import contextvars
+import io
 import json
+import pickle
 from collections import OrderedDict
 
 import numpy
 
-from .backend import move, to_numpy
+from .backend import backend_name, cupy_available, move, require_cupy_error, to_numpy
 from .tensor import Tensor
 
 _STRUCTURE = "__structure__"
 _FORMAT = "minigrad-npz-1"
 
 
-def save(obj, f):
-    """Write obj (Tensors, arrays, dicts, lists, tuples, str/int/float/bool/None) to path or file f."""
+class _NotPlain(TypeError):
+    """obj holds something the .npz format cannot store (a Module, a custom object): it is pickled."""
+
+
+def _is_path(f):
+    return isinstance(f, (str, bytes)) or hasattr(f, "__fspath__")
+
+
+def save(obj, f, pickle_module=pickle, pickle_protocol=2):
+    """Write obj to path or file f: Tensors, arrays, dicts, lists, tuples and plain values as .npz (no code);
+    anything else (a whole model) pickled, as torch.save does."""
     arrays = {}
-    tree = {"format": _FORMAT, "obj": _encode(obj, arrays)}
+    try:
+        tree = {"format": _FORMAT, "obj": _encode(obj, arrays)}
+    except _NotPlain:
+        data = pickle_module.dumps(obj, protocol=pickle_protocol)  # fails before the file is touched
+        return _write(f, lambda fh: fh.write(data))
     arrays[_STRUCTURE] = numpy.frombuffer(json.dumps(tree).encode("utf-8"), dtype=numpy.uint8)
-    if isinstance(f, (str, bytes)) or hasattr(f, "__fspath__"):
-        with open(f, "wb") as fh:  # open it ourselves: numpy.savez(path) would append '.npz'
-            numpy.savez(fh, **arrays)
+    _write(f, lambda fh: numpy.savez(fh, **arrays))  # our own handle: numpy.savez(path) would append '.npz'
+
+
+def _write(f, fn):
+    if _is_path(f):
+        with open(f, "wb") as fh:
+            fn(fh)
     else:
-        numpy.savez(f, **arrays)
+        fn(f)
 
 
-def load(f, map_location=None, weights_only=True):
-    """Read what save() wrote; tensors land on map_location ('cpu'/'cuda'; default: cpu)."""
-    backend = "numpy" if map_location is None else _backend_of(map_location)
-    with numpy.load(f, allow_pickle=False) as z:
-        tree = json.loads(bytes(z[_STRUCTURE]).decode("utf-8"))
-        if tree.get("format") != _FORMAT:
-            raise ValueError(f"not a minigrad save file (format {tree.get('format')!r})")
-        return _decode(tree["obj"], z, backend)
+_WEIGHTS_ONLY_MSG = (
+    "Weights only load failed: this file holds a pickled Python object (such as a whole model saved with "
+    "minigrad.save(model, f)), and unpickling it can run arbitrary code. If you trust the file's source, load it "
+    "with minigrad.load(f, weights_only=False). To share weights safely, save model.state_dict() instead: "
+    "that file loads with the default weights_only=True."
+)
+_LOCATION = contextvars.ContextVar("minigrad_load_location", default=None)
 
 
-def _backend_of(spec):
-    from .backend import backend_name
+def load(f, map_location=None, pickle_module=pickle, *, weights_only=None, **pickle_load_args):
+    """Read what save() wrote. A state dict (.npz) lands on map_location (default: cpu); a pickled object
+    loads only with weights_only=False, its tensors where they were saved unless map_location says otherwise."""
+    raw = _read(f)
+    if raw[:2] == b"PK":  # a zip: our .npz
+        with numpy.load(io.BytesIO(raw), allow_pickle=False) as z:
+            tree = json.loads(bytes(z[_STRUCTURE]).decode("utf-8"))
+            if tree.get("format") != _FORMAT:
+                raise ValueError(f"not a minigrad save file (format {tree.get('format')!r})")
+            return _decode(tree["obj"], z, _target(map_location, "numpy"))
+    if raw[:1] != b"\x80":
+        raise pickle.UnpicklingError("not a minigrad save file: neither an .npz state dict nor a pickle")
+    if weights_only is None or weights_only:
+        raise pickle.UnpicklingError(_WEIGHTS_ONLY_MSG)
+    token = _LOCATION.set(map_location)
+    try:
+        return pickle_module.loads(raw, **pickle_load_args)
+    finally:
+        _LOCATION.reset(token)
 
-    return backend_name(spec)
+
+def _read(f):
+    if _is_path(f):
+        with open(f, "rb") as fh:
+            return fh.read()
+    return f.read()
+
+
+def _target(map_location, saved):
+    """Backend a tensor saved on `saved` ('numpy'/'cupy') goes to: map_location as torch reads it
+    (None, 'cpu'/'cuda', a device, {'cuda:0': 'cpu'}, or `lambda storage, loc: storage` for the CPU)."""
+    if map_location is None:
+        return saved
+    if isinstance(map_location, dict):
+        for k, v in map_location.items():
+            if backend_name(k) == saved:
+                return backend_name(v)
+        return saved
+    if callable(map_location) and not isinstance(map_location, str):
+        moved = map_location(None, "cuda:0" if saved == "cupy" else "cpu")
+        return "numpy" if moved is None else backend_name(moved)
+    return backend_name(map_location)
+
+
+def _rebuild_tensor(cls, array, saved_backend, requires_grad, state):
+    """Unpickle a Tensor (or Parameter): the host array goes to its saved device or map_location's."""
+    backend = _target(_LOCATION.get(), saved_backend)
+    if backend == "cupy" and not cupy_available():
+        raise RuntimeError(f"Attempting to load a tensor saved on a CUDA device, but {require_cupy_error()} "
+                           "Pass map_location='cpu' to minigrad.load to load it on the CPU.")
+    t = object.__new__(cls)
+    t.__dict__.update(state)
+    t.data, t.grad, t._ctx, t.requires_grad = move(array, backend), None, None, bool(requires_grad)
+    return t
 
 
 def _encode(x, arrays):
@@ -68,10 +140,7 @@ def _encode(x, arrays):
         }
     if isinstance(x, (list, tuple)):
         return {"T": type(x).__name__ if type(x) in (list, tuple) else "list", "items": [_encode(v, arrays) for v in x]}
-    raise TypeError(
-        f"minigrad.save cannot store a {type(x).__module__}.{type(x).__name__}: only Tensors, arrays, dicts, "
-        "lists, tuples, str, int, float, bool and None (no pickled code)"
-    )
+    raise _NotPlain(f"{type(x).__module__}.{type(x).__name__} is not plain data")
 
 
 def _decode(x, z, backend):
@@ -112,7 +181,7 @@ def from_torch_state_dict(sd, device=None):
     """Same nesting with every torch tensor replaced by a minigrad Tensor (same dtype) on device."""
     import torch
 
-    backend = "numpy" if device is None else _backend_of(device)
+    backend = "numpy" if device is None else backend_name(device)
     return _map_tensors(sd, torch.Tensor, lambda t: Tensor._wrap(move(t.detach().cpu().numpy().copy(), backend)))
 
 

@@ -58,7 +58,7 @@ def _host_list(data):
 
 
 class Size(tuple):
-    """torch.Size look-alike: a tuple of dims that prints as minigrad.Size([...])."""
+    """torch.Size look-alike: a tuple of dims that prints as torch.Size([...]), as dtypes print as torch's."""
 
     def numel(self):
         n = 1
@@ -67,7 +67,7 @@ class Size(tuple):
         return n
 
     def __repr__(self):
-        return f"minigrad.Size({list(self)})"
+        return f"torch.Size({list(self)})"
 
 
 def as_operand(x, like):
@@ -132,7 +132,7 @@ class Tensor(TensorOps):
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return dtypes.of(self.data.dtype)  # torch.float32, equal to the array's numpy.float32
 
     @property
     def ndim(self):
@@ -193,6 +193,28 @@ class Tensor(TensorOps):
 
     def __hash__(self):
         return id(self)
+
+    # ---- pickling (minigrad.save of a whole model) and copies ---------------------------------
+    def __reduce_ex__(self, protocol):
+        """Pickled as a host array + device + requires_grad (the graph and .grad are not kept, as torch)."""
+        from .serialization import _rebuild_tensor
+
+        state = {k: v for k, v in self.__dict__.items() if k not in ("data", "grad", "_ctx", "requires_grad")}
+        return _rebuild_tensor, (type(self), to_numpy(self.data), self.backend, self.requires_grad, state)
+
+    def __deepcopy__(self, memo):
+        import copy
+
+        new = object.__new__(type(self))  # on the same device, .grad included (as torch's deepcopy)
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            setattr(new, k, copy.deepcopy(v, memo))
+        return new
+
+    def __copy__(self):
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
 
     # ---- autograd ---------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -281,10 +303,10 @@ class Tensor(TensorOps):
         return self.to("cuda")
 
     def type(self, dtype=None):
-        """x.type() -> 'minigrad.FloatTensor' (torch's legacy names); x.type(dtype or name) converts."""
+        """x.type() -> 'torch.FloatTensor' (torch's legacy names); x.type(dtype or name) converts."""
         if dtype is None:
             cuda = "cuda." if self.backend == "cupy" else ""
-            return f"minigrad.{cuda}{dtypes.TENSOR_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
+            return f"torch.{cuda}{dtypes.TENSOR_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
         return self.to(dtypes.as_dtype(dtype))
 
     def type_as(self, other):

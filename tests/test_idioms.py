@@ -22,7 +22,7 @@ def _norm(v):
         return ("tensor", str(v.dtype).replace("torch.", ""), tuple(v.shape), a)
     if isinstance(v, (tuple, list)):
         return type(v).__name__, [_norm(x) for x in v]
-    if isinstance(v, (np.dtype, torch.dtype)):
+    if isinstance(v, (np.dtype, torch.dtype, minigrad.dtype)):
         return str(v).replace("torch.", "")
     return v
 
@@ -142,6 +142,20 @@ SNIPPETS = {
         T.ones(2, requires_grad=True)),
     "loss_data_item": lambda T: ((T.tensor(OUT) - 1) ** 2).mean().data.item(),
     "cuda_manual_seed": lambda T: T.cuda.manual_seed(42),
+    # NumPy's spellings, which torch accepts too (d2l writes y_hat.argmax(axis=1))
+    "sum_axis_alias": lambda T: T.ones(2, 3).sum(axis=0),
+    "axis_keepdims": lambda T: [T.tensor(OUT).sum(axis=1, keepdims=True), T.tensor(OUT).argmax(axis=1),
+                                T.tensor(OUT).mean(axis=0), T.tensor(OUT).max(axis=1)[1], T.sum(T.tensor(OUT), axis=0),
+                                T.tensor(OUT).softmax(axis=1), T.tensor(OUT).logsumexp(axis=1, keepdims=True),
+                                T.tensor(OUT).var(axis=0, keepdims=True), (T.tensor(OUT) > 0).all(axis=1)],
+    "d2l_accuracy": lambda T: float((T.tensor(OUT).argmax(axis=1).type(T.tensor(Y).dtype) == T.tensor(Y))
+                                    .type(T.tensor(Y).dtype).sum()),
+    "size_keyword": lambda T: [T.zeros(size=(2, 3)), T.ones(size=(4,)), T.empty(size=(1, 2)).shape,
+                               T.rand(size=(3, 2)).shape, T.randn(size=(2,)).shape],
+    "add_alpha": lambda T: [T.add(T.ones(2), T.ones(2), alpha=2), T.sub(T.tensor(OUT), 1.5, alpha=2)],
+    "backends": lambda T: (T.backends.cudnn.deterministic, T.backends.mps.is_available()),
+    "scatter_one_hot": lambda T: T.zeros(10, dtype=T.float).scatter_(0, T.tensor(int(Y[2])), value=1),
+    "gather_picks": lambda T: T.tensor(OUT).gather(1, T.tensor(Y).unsqueeze(1)).squeeze(1),
 }
 
 
@@ -155,10 +169,7 @@ KNOWN_GAPS = {  # torch idioms that minigrad does not support (documented; .data
     "data_numpy": lambda T: T.tensor(OUT).data.numpy(),
     "grad_data_zero": lambda T: (lambda w: ((w * 2).sum().backward(), w.grad.data.zero_()))(
         T.ones(2, requires_grad=True)),
-    "sum_axis_alias": lambda T: T.ones(2, 3).sum(axis=0),
-    "add_alpha": lambda T: T.add(T.ones(2), T.ones(2), alpha=2),
     "sort": lambda T: T.sort(T.tensor([3.0, 1.0]))[0],
-    "backends": lambda T: T.backends.cudnn.deterministic,
 }
 
 
@@ -186,3 +197,20 @@ def test_generator_seeds_random_split_loader_and_rand():
     order = [[y.tolist() for _, y in DataLoader(ds, batch_size=4, shuffle=True,
                                                 generator=mtorch.Generator().manual_seed(0))] for _ in range(2)]
     assert order[0] == order[1] and sorted(sum(order[0], [])) == list(range(10))
+
+
+def test_normal_like_torch():
+    """torch.normal's forms (d2l's synthetic data and init): shapes, dtypes and the distribution."""
+    for L in (minigrad, torch):
+        L.manual_seed(0)
+        assert L.normal(0, 1, (5, 2)).shape == (5, 2) and L.normal(0, 0.01, size=(3,)).dtype == L.float32
+        w = L.normal(0, 0.01, size=(2, 1), requires_grad=True)
+        assert w.requires_grad and w.is_leaf
+        m = L.normal(mean=L.zeros(size=(3, 2)), std=0.01)
+        assert m.shape == (3, 2) and not m.requires_grad
+        assert L.normal(L.zeros(2, 1), L.ones(3)).shape == (2, 3) and L.normal(2.0, L.ones(4)).shape == (4,)
+        assert L.normal(L.zeros(2, dtype=L.float64), 1.0).dtype == L.float64
+        big = L.normal(3.0, 2.0, size=(20000,))
+        assert abs(big.mean().item() - 3.0) < 0.1 and abs(big.std().item() - 2.0) < 0.1
+        with pytest.raises(TypeError):
+            L.normal(0.0, 1.0)

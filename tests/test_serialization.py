@@ -1,7 +1,9 @@
-"""minigrad.save/load (.npz + JSON structure, no pickle) and torch state-dict conversion both ways."""
+"""minigrad.save/load (.npz + JSON structure, no pickle; whole models pickled as torch) and torch state-dict
+conversion both ways."""
 import io
 import json
 import math
+import pickle
 from collections import OrderedDict
 
 import numpy as np
@@ -69,8 +71,10 @@ def test_file_objects_and_no_pickle():
     assert json.loads(bytes(z["__structure__"]).decode())["format"] == "minigrad-npz-1"
     buf.seek(0)
     assert_same(minigrad.load(buf), {"a": minigrad.ones(2)})
-    with pytest.raises(TypeError, match="cannot store a"):
-        minigrad.save({"f": lambda: 0}, io.BytesIO())
+    buf = io.BytesIO()
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):  # as torch.save: a lambda won't pickle
+        minigrad.save({"f": lambda: 0}, buf)
+    assert buf.getvalue() == b""  # nothing half-written
 
 
 def test_optimizer_state_dict_round_trip(tmp_path):
@@ -140,3 +144,96 @@ def test_torch_optimizer_state_converts():
     back = to_torch_state_dict(sd)
     torch.testing.assert_close(back["state"][0]["momentum_buffer"], topt.state_dict()["state"][0]["momentum_buffer"])
     assert back["param_groups"] == topt.state_dict()["param_groups"]
+
+
+# ---- whole models: pickled, as torch.save(model); loaded only with weights_only=False ----------------
+class TinyNet(nn.Module):
+    def __init__(self, L):
+        super().__init__()
+        self.flatten = L.nn.Flatten()
+        self.stack = L.nn.Sequential(L.nn.Linear(6, 5), L.nn.ReLU(), L.nn.Linear(5, 3))
+        self.scale = 2.0
+
+    def forward(self, x):
+        return self.stack(self.flatten(x)) * self.scale
+
+
+class TorchTinyNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.flatten = torch.nn.Flatten()
+        self.stack = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+        self.scale = 2.0
+
+    def forward(self, x):
+        return self.stack(self.flatten(x)) * self.scale
+
+
+def test_whole_model_round_trip_needs_weights_only_false_like_torch(tmp_path):
+    net, tnet = TinyNet(minigrad), TorchTinyNet()
+    net.eval()
+    for L, model, path in ((minigrad, net, tmp_path / "model.pth"), (torch, tnet, tmp_path / "tmodel.pth")):
+        L.save(model, path)
+        for kw in ({}, {"weights_only": True}):  # the safe default refuses, and says how to opt in
+            with pytest.raises(pickle.UnpicklingError, match="weights_only"):
+                L.load(path, **kw)
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        minigrad.load(tmp_path / "model.pth")
+    back = minigrad.load(tmp_path / "model.pth", weights_only=False)
+    tback = torch.load(tmp_path / "tmodel.pth", weights_only=False)
+    assert type(back) is TinyNet and type(tback) is TorchTinyNet and back is not net
+    assert back.training is False and back.scale == 2.0 and list(back.state_dict()) == list(tback.state_dict())
+    for (k, p), (tk, tp) in zip(back.named_parameters(), tback.named_parameters()):
+        assert k == tk and type(p) is nn.Parameter and p.requires_grad and p.grad is None
+        np.testing.assert_array_equal(p.data, dict(net.named_parameters())[k].data)
+    x = np.random.default_rng(5).standard_normal((4, 2, 3)).astype(np.float32)
+    assert minigrad.equal(back(minigrad.tensor(x)), net(minigrad.tensor(x)))
+    back(minigrad.tensor(x)).sum().backward()  # the loaded model trains
+    assert all(p.grad is not None for p in back.parameters())
+
+
+def test_state_dict_and_checkpoint_dicts_stay_safe(tmp_path):
+    """state_dict()s and {'epoch', 'model_state_dict', 'optimizer_state_dict', 'loss'} checkpoints are plain
+    data: no pickle, so the default weights_only=True loads them (as torch)."""
+    net = TinyNet(minigrad)
+    opt = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    net(minigrad.ones(2, 6)).sum().backward()
+    opt.step()
+    ckpt = {"epoch": 3, "model_state_dict": net.state_dict(), "optimizer_state_dict": opt.state_dict(), "loss": 0.5}
+    minigrad.save(ckpt, tmp_path / "ckpt.tar")
+    assert (tmp_path / "ckpt.tar").read_bytes()[:2] == b"PK"  # the .npz format, not a pickle
+    back = minigrad.load(tmp_path / "ckpt.tar", weights_only=True)
+    net2 = TinyNet(minigrad)
+    net2.load_state_dict(back["model_state_dict"])
+    assert back["epoch"] == 3 and minigrad.equal(net2(minigrad.ones(1, 6)), net(minigrad.ones(1, 6)))
+    minigrad.save({"model": net, "epoch": 3}, tmp_path / "mixed.pth")  # a module inside: pickled
+    with pytest.raises(pickle.UnpicklingError):
+        minigrad.load(tmp_path / "mixed.pth")
+    assert minigrad.load(tmp_path / "mixed.pth", weights_only=False)["epoch"] == 3
+
+
+@pytest.mark.parametrize("map_location", [None, "cpu", minigrad.device("cpu"), {"cuda:0": "cpu"},
+                                          lambda storage, loc: storage])
+def test_pickled_tensors_land_where_map_location_says(tmp_path, backend, map_location):
+    net = TinyNet(minigrad).to(backend)
+    buf = io.BytesIO()
+    minigrad.save(net, buf)
+    buf.seek(0)
+    back = minigrad.load(buf, map_location=map_location, weights_only=False)
+    want = backend if map_location is None else "numpy"
+    assert all(p.backend == want for p in back.parameters())
+    for p, q in zip(back.parameters(), net.parameters()):
+        np.testing.assert_array_equal(to_numpy(p.data), to_numpy(q.data))
+
+
+def test_tensor_pickle_and_copies_keep_what_torch_keeps():
+    w = minigrad.randn(3, requires_grad=True)
+    y = w * 2  # not a leaf: pickles as its values, requires_grad kept, graph dropped
+    back = pickle.loads(pickle.dumps(y))
+    assert back.is_leaf and back.requires_grad and back.grad_fn is None and minigrad.equal(back.detach(), y.detach())
+    w.grad = minigrad.ones(3)
+    import copy
+
+    c = copy.deepcopy(w)
+    assert c is not w and c.data is not w.data and minigrad.equal(c.grad, w.grad) and c.requires_grad
+    assert copy.copy(w).data is w.data

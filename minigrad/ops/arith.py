@@ -135,11 +135,15 @@ def _fmt(shape):
     return "x".join(str(n) for n in shape)
 
 
-def add(a, b):
-    return Add()(a, b)
+def add(a, b, alpha=1):
+    """a + alpha * b, as torch.add."""
+    return Add()(a, b if alpha == 1 else mul(b, alpha))
 
 
-def sub(a, b):
+def sub(a, b, alpha=1):
+    """a - alpha * b, as torch.sub."""
+    if alpha != 1:
+        b = mul(b, alpha)
     f = Sub()
     if not isinstance(a, Tensor):
         f.torch_name = "RsubBackward1"  # 1 - x

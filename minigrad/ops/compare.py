@@ -4,6 +4,7 @@ import builtins
 from ..autograd import Function
 from ..tensor import Tensor, as_operand
 from .. import dtypes
+from .reduce import torch_aliases
 
 
 def _binary_nograd(a, b, name):
@@ -103,10 +104,12 @@ def round(x, decimals=0):
     return Tensor._wrap(x.xp.round(x.data, decimals))
 
 
+@torch_aliases
 def all(x, dim=None, keepdim=False):
     return Tensor._wrap(x.xp.all(x.data, axis=dim, keepdims=keepdim))
 
 
+@torch_aliases
 def any(x, dim=None, keepdim=False):
     return Tensor._wrap(x.xp.any(x.data, axis=dim, keepdims=keepdim))
 

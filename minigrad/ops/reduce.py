@@ -1,8 +1,22 @@
 """Reductions: sum mean max min (dim, keepdim), argmax, softmax, log_softmax, logsumexp."""
 import builtins as _b
+import functools
 
 from ..autograd import Function
 from ..tensor import Tensor, ValuesIndices
+
+
+def torch_aliases(fn):
+    """Accept NumPy's spellings axis= / keepdims= for dim= / keepdim=, as torch does (x.sum(axis=1, keepdims=True))."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    return call
 
 
 def _axes(dim, ndim):
@@ -239,22 +253,26 @@ def _restore_shape(shape, axes, ndim):
     return tuple(n for i, n in enumerate(shape) if i not in (axes if axes is not None else range(ndim)))
 
 
+@torch_aliases
 def cumsum(x, dim):
     return CumSum(dim)(x)
 
 
+@torch_aliases
 def norm(x, p="fro", dim=None, keepdim=False):
     if p not in ("fro", 2, 2.0):
         raise NotImplementedError(f"norm: only p=2 ('fro') is supported, got p={p!r}")
     return Norm(dim, keepdim)(x)
 
 
+@torch_aliases
 def sum(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     return Sum(dim, keepdim)(x)
 
 
+@torch_aliases
 def mean(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -278,27 +296,33 @@ def _max_min(x, dim, keepdim, is_max, other=None):
     return ValuesIndices(values, Tensor._wrap(f.indices.astype("int64", copy=False)))
 
 
+@torch_aliases
 def max(x, dim=None, keepdim=False):
     """max(x) -> tensor; max(x, dim) -> (values, indices); max(a, b) -> elementwise maximum."""
     return _max_min(x, dim, keepdim, True)
 
 
+@torch_aliases
 def min(x, dim=None, keepdim=False):
     return _max_min(x, dim, keepdim, False)
 
 
+@torch_aliases
 def amax(x, dim=None, keepdim=False):
     return AMaxMin(dim, keepdim, True)(x)
 
 
+@torch_aliases
 def amin(x, dim=None, keepdim=False):
     return AMaxMin(dim, keepdim, False)(x)
 
 
+@torch_aliases
 def argmax(x, dim=None, keepdim=False):
     return _arg(x, dim, keepdim, "argmax")
 
 
+@torch_aliases
 def argmin(x, dim=None, keepdim=False):
     return _arg(x, dim, keepdim, "argmin")
 
@@ -312,12 +336,14 @@ def _arg(x, dim, keepdim, name):
     return Tensor._wrap(getattr(xp, name)(x.data, axis=axis, keepdims=keepdim).astype("int64", copy=False))
 
 
+@torch_aliases
 def softmax(x, dim=None, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     return Softmax(_implicit_dim(x, dim, "softmax"))(x)
 
 
+@torch_aliases
 def log_softmax(x, dim=None, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
@@ -336,10 +362,12 @@ def _implicit_dim(x, dim, name):
     return d
 
 
+@torch_aliases
 def logsumexp(x, dim, keepdim=False):
     return LogSumExp(dim, keepdim)(x)
 
 
+@torch_aliases
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """Variance from primitives (mean, sub, mul, sum), so its gradient is the composition's."""
     from .arith import div, mul, sub
@@ -350,6 +378,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return div(sum(mul(d, d), dim, keepdim), _b.max(n - c, 0))
 
 
+@torch_aliases
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     from .unary import sqrt
 
