@@ -117,6 +117,18 @@ METHODS = [
 ]
 
 
+def _new(factory):
+    """x.new_zeros(...) and friends: the factory with x's dtype and device unless given (torch's Tensor.new_*)."""
+    def method(self, *args, dtype=None, device=None, requires_grad=False):
+        from . import creation
+
+        fn = getattr(creation, factory)
+        return fn(*args, dtype=dtype or self.dtype, device=device or self.backend, requires_grad=requires_grad)
+
+    method.__name__ = "new_" + factory
+    return method
+
+
 def bind(Tensor, ops_module):
     """Attach the op-methods to Tensor (x.exp(), x.sum(dim), x.clip(...), x.view_as(y), ...)."""
     global ops
@@ -136,3 +148,5 @@ def bind(Tensor, ops_module):
     Tensor.view_as = lambda self, other: ops.reshape(self, other.shape)
     Tensor.reshape_as = Tensor.view_as
     Tensor.expand_as = lambda self, other: ops.expand(self, other.shape)
+    for factory in ("zeros", "ones", "empty", "full", "tensor"):
+        setattr(Tensor, "new_" + factory, _new(factory))

@@ -156,6 +156,9 @@ SNIPPETS = {
     "backends": lambda T: (T.backends.cudnn.deterministic, T.backends.mps.is_available()),
     "scatter_one_hot": lambda T: T.zeros(10, dtype=T.float).scatter_(0, T.tensor(int(Y[2])), value=1),
     "gather_picks": lambda T: T.tensor(OUT).gather(1, T.tensor(Y).unsqueeze(1)).squeeze(1),
+    "new_factories": lambda T: [T.tensor(OUT).double().new_zeros(2, 3), T.tensor(Y).new_ones((2,)),
+                                T.tensor(OUT).new_full((2,), 1.5), T.tensor(OUT).new_tensor([1, 2]),
+                                T.tensor(OUT).new_empty(3).shape, T.tensor(Y).new_zeros(2, dtype=T.float32)],
 }
 
 

@@ -566,6 +566,18 @@ def test_d2l_mlp_from_scratch_and_concise():
     for _ in range(2):
         last = train_epoch(concise, train_iter, loss, trainer)
     assert last[0] < first[0] and 0.0 <= evaluate_accuracy(concise, test_iter) <= 1.0
+    # the current d2l edition builds the same MLP from LazyLinear: sizes come from the first batch, then it is Linear
+    lazy = nn.Sequential(nn.Flatten(), nn.LazyLinear(256), nn.ReLU(), nn.LazyLinear(10))
+    tlazy = real_torch.nn.Sequential(real_torch.nn.Flatten(), real_torch.nn.LazyLinear(256), real_torch.nn.ReLU(),
+                                     real_torch.nn.LazyLinear(10))
+    assert str(lazy) == str(tlazy)
+    trainer = torch.optim.SGD(lazy.parameters(), lr=0.1)  # made before the sizes are known: still the same params
+    X, _ = next(iter(train_iter))
+    assert lazy(X).shape == tuple(tlazy(real_torch.from_numpy(X.numpy())).shape) and str(lazy) == str(tlazy)
+    assert all(abs(p).max().item() <= 1 / math.sqrt(n) for p, n in zip(lazy.parameters(), (784, 784, 256, 256)))
+    first = train_epoch(lazy, train_iter, loss, trainer)
+    last = train_epoch(lazy, train_iter, loss, trainer)
+    assert last[0] < first[0]
     # d2l's synthetic regression data and init, through torch.normal
     true_w, true_b = torch.tensor([2, -3.4]), 4.2
     X = torch.normal(0, 1, (100, len(true_w)))

@@ -1,4 +1,4 @@
-"""nn.Linear (torch's default init) and nn.Identity."""
+"""nn.Linear (torch's default init), nn.LazyLinear and nn.Identity."""
 import math
 
 from .. import dtypes
@@ -35,6 +35,28 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class LazyLinear(Linear):
+    """Linear whose in_features comes from its first input (torch.nn.LazyLinear); after that call it is a Linear.
+
+    The weight and bias Parameters are the same objects before and after, so an optimizer made earlier keeps them."""
+
+    def __init__(self, out_features, bias=True, device=None, dtype=None):
+        super().__init__(0, out_features, bias, device, dtype)
+
+    def reset_parameters(self):
+        if self.in_features:  # nothing to initialise until the input size is known
+            super().reset_parameters()
+
+    def forward(self, input):
+        self.in_features = input.shape[-1]
+        self.weight.data = self.weight.xp.empty((self.out_features, self.in_features), dtype=self.weight.data.dtype)
+        if self.bias is not None:
+            self.bias.data = self.bias.xp.empty((self.out_features,), dtype=self.bias.data.dtype)
+        self.reset_parameters()
+        self.__class__ = Linear  # as torch's cls_to_become
+        return Linear.forward(self, input)
 
 
 class Identity(Module):
