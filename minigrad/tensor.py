@@ -40,7 +40,7 @@ def _list_dtype(data, kinds):
         if isinstance(d, (list, tuple)):
             _list_dtype(d, kinds)
         else:
-            kinds.add(type(d) if not isinstance(d, (numpy.generic, Tensor)) else d.dtype)
+            kinds.add(d.data.dtype if isinstance(d, Tensor) else d.dtype if isinstance(d, numpy.generic) else type(d))
     if not any(isinstance(k, numpy.dtype) for k in kinds):
         return None  # plain Python values: the rules above already apply
     py = {builtins.bool: dtypes.bool, builtins.int: dtypes.int64, builtins.float: dtypes.get_default_dtype()}

@@ -267,3 +267,9 @@ def test_shape_and_type_print_as_torch():
     for L in (minigrad, torch):
         assert repr(L.ones(2, 3).shape) == "torch.Size([2, 3])" and L.ones(2).type() == "torch.FloatTensor"
         assert repr(L.tensor([1.0, 2.0], dtype=L.float64)) == "tensor([1., 2.], dtype=torch.float64)"
+
+
+def test_list_of_0d_tensors_keeps_their_dtype():
+    for make in (lambda L: [L.tensor(1.0, dtype=L.float64), L.tensor(2.0, dtype=L.float64)],
+                 lambda L: [L.tensor(1), 2.5], lambda L: [L.tensor(1, dtype=L.int32), L.tensor(2, dtype=L.int32)]):
+        assert repr(minigrad.tensor(make(minigrad))) == repr(torch.tensor(make(torch)))
