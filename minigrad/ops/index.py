@@ -185,7 +185,7 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
     if src is None:
         idx = _index(input, dim, index, "scatter")
         v = value.item() if hasattr(value, "item") else value
-        return _back(Scatter(dim, idx, input.xp.asarray(v).astype(input.dtype))(_as_1d(input)), input)
+        return _back(Scatter(dim, idx, input.xp.asarray(v).astype(input.data.dtype))(_as_1d(input)), input)
     if src.dtype != input.dtype:
         raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and "
                            f"{src.dtype})")
