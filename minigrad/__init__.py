@@ -19,6 +19,7 @@ from .creation import (  # noqa: F401
 from .random import Generator, manual_seed, seed  # noqa: F401
 from . import accelerator, backends, cuda  # noqa: F401  (torch.accelerator, torch.backends, torch.cuda)
 from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
+from .accelerator import get_default_device, set_default_device  # noqa: F401
 from .gradcheck import gradcheck  # noqa: F401  (minigrad.gradcheck(fn, inputs), as torch.autograd.gradcheck)
 from .serialization import load, save  # noqa: F401
 

@@ -37,3 +37,13 @@ current_device_idx = current_device_index
 def synchronize(device=None):
     if is_available():
         backend.cupy.cuda.Device().synchronize()
+
+
+def get_default_device():
+    """torch.get_default_device: where new tensors go (cpu = NumPy, cuda = CuPy)."""
+    return Device(backend.get_default_backend())
+
+
+def set_default_device(device):
+    """torch.set_default_device: None or 'cpu' for NumPy, 'cuda' for CuPy (which must be usable)."""
+    backend.set_default_backend("cpu" if device is None else device)

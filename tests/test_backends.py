@@ -71,3 +71,20 @@ def test_float32_matmul_precision_like_torch():
     finally:
         minigrad.set_float32_matmul_precision("highest")
     assert minigrad.backends.cuda.matmul.allow_tf32 is False
+
+
+def test_default_device_like_torch():
+    saved = mg_backend.get_default_backend()
+    if saved == "numpy":
+        assert repr(minigrad.get_default_device()) == repr(torch.get_default_device()) == "device(type='cpu')"
+    try:
+        minigrad.set_default_device("cpu")
+        assert minigrad.ones(2).device.type == "cpu"
+        if not mg_backend.cupy_available():
+            with pytest.raises(RuntimeError):
+                minigrad.set_default_device("cuda")
+            assert minigrad.get_default_device().type == "cpu"
+        minigrad.set_default_device(None)
+        assert minigrad.get_default_device().type == "cpu"
+    finally:
+        mg_backend.set_default_backend(saved)
