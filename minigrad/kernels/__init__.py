@@ -18,7 +18,8 @@ from .. import backend
 
 _OFF = ("0", "false", "no", "off")
 _state = {"enabled": os.environ.get("MINIGRAD_FUSED", "1").strip().lower() not in _OFF,
-          "cpu": None, "error": None, "batch": None}
+          "cpu": None, "error": None, "batch": None,
+          "capturing": False}
 
 
 def set_enabled(flag):
@@ -223,6 +224,11 @@ def _cuda():
 def batch():
     """Optimizer.step runs inside this: CuPy updates that run() accepts are queued and launched together on
     exit, one launch per kernel, dtype and constants (usually one per step). NumPy updates run at once."""
+    if _state["capturing"]:
+        raise RuntimeError(
+            "optimizer.step() inside minigrad.cuda.graph capture: its scalars (learning rate, Adam's bias correction "
+            "for this step count) would be frozen into the graph. Capture forward and backward only, then call "
+            "optimizer.step() after each g.replay() (one fused launch).")
     if _state["batch"] is not None:  # nested: the outer one launches
         yield
         return
