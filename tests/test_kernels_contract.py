@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from test_kernels_cuda import _FakeCupy
+from fake_cuda import FakeCupy
 
 import minigrad
 import minigrad.nn.functional as F
@@ -44,6 +44,14 @@ def _params(dtype="float32", shapes=((4, 3), (3,))):
     return ps
 
 
+def _stand_in(monkeypatch):
+    """CUDA launches checked against their C signatures and carried out on the host (tests/fake_cuda.py)."""
+    stand_in = FakeCupy()
+    monkeypatch.setattr(cuda, "kernel", lambda cp, kname, dt: stand_in.RawKernel(
+        *cuda.SOURCES[(kname, np.dtype(dt).name)], options=cuda.OPTIONS))
+    return stand_in
+
+
 def test_eligible_inputs_reach_the_cuda_kernels(double):
     x = minigrad.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), device="cuda")
     t = minigrad.tensor(np.array([0, 3, 1]), device="cuda")
@@ -73,6 +81,11 @@ def test_ineligible_inputs_train_on_the_xp_formulas(double):
     optim.Adam(_params()).step()  # kernels off (the contract default): the xp formulas, no launch
 
 
+def _need_numba():
+    if not kernels.available():
+        pytest.skip(f"optimizer launches are carried out by the Numba kernels: {kernels.status()}")
+
+
 OPTIMIZERS = [("Adam", {"lr": 1e-2}), ("AdamW", {"lr": 1e-2, "betas": (0.3, 0.2)}), ("SGD", {"lr": 0.1}),
               ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
               ("RMSprop", {"lr": 1e-2, "centered": True, "momentum": 0.5}), ("Adagrad", {"lr": 0.1}),
@@ -82,11 +95,8 @@ OPTIMIZERS = [("Adam", {"lr": 1e-2}), ("AdamW", {"lr": 1e-2, "betas": (0.3, 0.2)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name,kw", OPTIMIZERS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(OPTIMIZERS)])
 def test_optimizer_launches_equal_the_xp_formulas(double, monkeypatch, name, kw, dtype):
-    if not kernels.available():
-        pytest.skip(f"the launches are carried out by the Numba kernels: {kernels.status()}")
-    stand_in = _FakeCupy()
-    monkeypatch.setattr(cuda, "kernel", lambda cp, kname, dt: stand_in.RawKernel(
-        *cuda.SOURCES[(kname, np.dtype(dt).name)], options=cuda.OPTIONS))
+    _need_numba()
+    stand_in = _stand_in(monkeypatch)
 
     def train(fused):
         rng = np.random.default_rng(1)
@@ -99,10 +109,48 @@ def test_optimizer_launches_equal_the_xp_formulas(double, monkeypatch, name, kw,
                 for p, s in zip(ps, shapes):
                     p.grad = minigrad.tensor(rng.standard_normal(s).astype(dtype), device="cuda")
                 opt.step()
-        return [p.numpy() for p in ps]
+        return [p.detach().cpu().numpy() for p in ps]
 
     fused, ref = train(True), train(False)
     fused_steps = 2 if kw.get("momentum") and name == "SGD" else 3  # SGD's first step makes its buffer (xp)
     assert len(stand_in.launches) == fused_steps * -(-20 // cuda.SLOTS)
+    for a, b in zip(fused, ref):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "bce_with_logits"])
+def test_a_training_step_with_every_kernel_equals_the_xp_formulas(double, monkeypatch, loss):
+    """The course MLP's step on the double: ReLU, the loss and Adam through the CUDA dispatch (launches carried
+    out on the host) give the bits the xp formulas give, and each kernel is launched once per step."""
+    _need_numba()
+    stand_in = _stand_in(monkeypatch)
+    rng = np.random.default_rng(2)
+    X = rng.random((8, 20), dtype=np.float32)
+    y = rng.integers(0, 4, 8) if loss == "cross_entropy" else rng.random((8, 4)).astype(np.float32)
+    y[3] = -100 if loss == "cross_entropy" else y[3]
+
+    def train(fused):
+        minigrad.manual_seed(0)
+        model = minigrad.nn.Sequential(minigrad.nn.Linear(20, 16), minigrad.nn.ReLU(), minigrad.nn.Linear(16, 4))
+        model = model.to("cuda")
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+        fn = F.cross_entropy if loss == "cross_entropy" else F.binary_cross_entropy_with_logits
+        xs, ys = minigrad.tensor(X, device="cuda"), minigrad.tensor(y, device="cuda")
+        with (kernels_on() if fused else kernels.disabled()):
+            for _ in range(3):
+                opt.zero_grad()
+                out = fn(model(xs), ys)
+                out.backward()
+                opt.step()
+        return [p.detach().cpu().numpy() for p in model.parameters()] + [out.detach().cpu().numpy()]
+
+    fused = train(True)
+    names = [name.rsplit("_", 1)[0] for name, *_ in stand_in.launches]
+    stand_in.launches.clear()
+    ref = train(False)
+    assert stand_in.launches == []
+    step = ["relu", loss.replace("cross_entropy", "softmax_cross_entropy"), "_backward", "relu_backward", "adam"]
+    step[2] = step[1] + step[2]
+    assert names == step * 3
     for a, b in zip(fused, ref):
         np.testing.assert_array_equal(a, b)

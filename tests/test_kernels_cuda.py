@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 import pytest
+from fake_cuda import FakeArray as _FakeArray
+from fake_cuda import FakeCupy as _FakeCupy
 
 import minigrad
 import minigrad.optim as optim
@@ -84,89 +86,7 @@ def test_every_optimizer_the_cpu_fuses_has_a_cuda_twin_with_its_arguments():
         "relu", "relu_backward"}
 
 
-# ---- a test-only CuPy stand-in -----------------------------------------------------------------------------------
-_C_TYPES = {"float": np.float32, "double": np.float64, "bool": np.bool_, "long long": np.int64, "int": np.int32}
-
-
-class _Flags:
-    def __init__(self, a):
-        self.c_contiguous, self.f_contiguous = a.flags.c_contiguous, a.flags.f_contiguous
-
-
-class _FakeArray:
-    """Device-array look-alike over a NumPy array (never converted implicitly)."""
-
-    def __init__(self, a):
-        self._a = a
-        self.dtype, self.shape, self.size, self.ndim, self.strides = a.dtype, a.shape, a.size, a.ndim, a.strides
-        self.flags = _Flags(a)
-
-    def __getitem__(self, index):
-        return _FakeArray(self._a[index])
-
-    @property
-    def T(self):
-        return _FakeArray(self._a.T)
-
-    def __array__(self, *args, **kwargs):
-        raise TypeError("implicit conversion of a device array")
-
-
-class _FakeCupy:
-    def __init__(self):
-        self.ndarray, self.launches = _FakeArray, []
-        outer = self
-
-        class RawKernel:
-            def __init__(self, code, name, options=()):
-                self.code, self.name, self.options = code, name, options
-                typedef = re.search(r"typedef (\w+) T;", code).group(1)
-                sig = re.search(rf'extern "C" __global__ void {name}\((.*?)\)\s*{{', code, re.S).group(1)
-                self.params = []
-                for p in (s.strip() for s in sig.split(",")):
-                    ctype = re.sub(r"^const\s+|\s*\*.*$|\s+\w+$", "", p.replace("* const", "*"))
-                    ctype = typedef if ctype == "T" else ctype
-                    self.params.append((_C_TYPES[ctype], "*" in p))
-
-            def __call__(self, grid, block, args):
-                assert len(args) == len(self.params), (self.name, len(args), len(self.params))
-                for i, (a, (dt, ptr)) in enumerate(zip(args, self.params)):
-                    if ptr:  # CuPy passes an array's data pointer: it must hold what the kernel reads
-                        assert hasattr(a, "_a") and a.dtype == dt, (self.name, i, type(a), dt)  # or the double's
-                    else:  # a scalar goes by value in exactly its NumPy type
-                        assert type(a) is dt, (self.name, i, type(a), dt)
-                assert "--fmad=false" in self.options
-                outer.launches.append((self.name, grid, block, args))
-                _emulate(self.name, args)
-
-        self.RawKernel = RawKernel
-
-    def empty(self, shape, dtype):
-        return _FakeArray(np.full(shape, 7, dtype))  # garbage, as cupy.empty
-
-    def zeros(self, shape, dtype):
-        return _FakeArray(np.zeros(shape, dtype))
-
-    def empty_like(self, a):
-        return self.empty(a.shape, a.dtype)
-
-
-def _emulate(fn, args):
-    """Carry out an optimizer launch slot by slot with the CPU twin (kernels/cpu.py)."""
-    name = fn.rsplit("_", 1)[0]
-    if name not in cuda.OPTIMIZERS:
-        return
-    n_arrays = len(cuda.OPTIMIZERS[name][0])
-    ptrs, sizes = args[:n_arrays * cuda.SLOTS], args[n_arrays * cuda.SLOTS:(n_arrays + 1) * cuda.SLOTS]
-    consts = args[(n_arrays + 1) * cuda.SLOTS:]
-    twin = kernels._cpu_kernels()[name]
-    for k, n in enumerate(sizes):
-        if n:
-            arrays = [a._a.ravel(order="K") for a in ptrs[k * n_arrays:(k + 1) * n_arrays]]
-            assert all(a.size == n and np.shares_memory(a, b._a) for a, b in zip(arrays, ptrs[k * n_arrays:]))
-            twin(*arrays, *consts)
-
-
+# ---- dispatch on a test-only CuPy stand-in (tests/fake_cuda.py) ---------------------------------------------
 @pytest.fixture
 def fake(monkeypatch):
     if not kernels.available():
