@@ -1,6 +1,7 @@
 """benchmarks/gpu_check.py's plan without running it: what runs with and without a GPU, what it says it skipped,
 the commands' flags, the time budget, and the JSON it leaves under $OUT."""
 import json
+import os
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_without_a_gpu_it_compiles_the_kernels_and_says_what_it_skipped(ran, mon
 def test_with_a_gpu_and_no_data_it_runs_the_rest(ran, monkeypatch, capsys):
     calls, out = ran
     monkeypatch.setattr(gpu_check, "versions", lambda: dict(GPU))
-    monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+    monkeypatch.setattr(gpu_check, "data_present", lambda: False)
     assert gpu_check.main([]) == 0
     assert [c[0] for c in calls] == ["kernels", "tests", "bench"]
     cmds = {c[0]: c[1] for c in calls}
@@ -53,7 +54,7 @@ def test_with_a_gpu_and_no_data_it_runs_the_rest(ran, monkeypatch, capsys):
     assert sum(c[2] for c in calls) <= 450
     text = capsys.readouterr().out
     assert text.startswith("gpu-check: ") and "NVIDIA H100" in text.splitlines()[0]
-    assert "mnist, parity (MNIST files not found (set MINIGRAD_DATA" in text
+    assert "mnist, parity (MNIST / Fashion-MNIST not found (set MINIGRAD_DATA" in text
 
 
 def test_the_budget_bounds_every_part(ran, monkeypatch, tmp_path):
@@ -71,6 +72,19 @@ def test_a_failed_part_fails_the_check(ran, monkeypatch):
     monkeypatch.setattr(gpu_check, "run_part",
                         lambda name, *a: {"status": "failed (exit 1)" if name == "tests" else "passed"})
     assert gpu_check.main(["--only", "kernels", "tests"]) == 1
+
+
+def test_data_present_follows_minigrad_data(monkeypatch, tmp_path):
+    from minigrad.data.datasets import MNIST
+
+    monkeypatch.setattr(MNIST, "system_dirs", ())
+    monkeypatch.chdir(tmp_path)  # no ./data here
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path))
+    assert gpu_check.data_present() is False
+    shared = gpu_check.ROOT + "/../shared/data"
+    if os.path.isdir(shared):  # the data the project's machines carry
+        monkeypatch.setenv("MINIGRAD_DATA", shared)
+        assert gpu_check.data_present() is True
 
 
 def test_versions_and_figures_parse_what_the_tools_print():
