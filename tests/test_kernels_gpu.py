@@ -1,5 +1,5 @@
 """The CUDA kernels on a real GPU against the xp formulas they replace (run by `make gpu-check`; skipped without
-a GPU). Bit for bit where minigrad/kernels/cuda.py says so; the softmax row sum within its documented tolerance."""
+a GPU). Bit for bit where minigrad/kernels/cuda.py says so; the softmax row sum within its documented bound."""
 from contextlib import nullcontext
 
 import numpy as np
@@ -83,10 +83,13 @@ def test_relu_kernels_equal_the_xp_formulas(cp, dtype):
     np.testing.assert_array_equal(cp.asnumpy(kb), cp.asnumpy(~(cp.maximum(xb, 0) <= 0)))
 
 
-@pytest.mark.parametrize("dtype,rtol", [("float32", 1e-6), ("float64", 1e-14)])
-def test_softmax_cross_entropy_kernels(cp, dtype, rtol):
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_cross_entropy_kernels(cp, dtype):
+    """Only the row sum s = sum(exp(z - max)) is added in another order (1 <= s <= C): its rounding differs by at
+    most ~(C - 1) eps relative, so log(s) by (C - 1) eps absolute and p = e / s by C eps relative."""
     rng = np.random.default_rng(2)
     N, C = 100, 10
+    eps = float(np.finfo(dtype).eps)
     z = cp.asarray((rng.standard_normal((N, C)) * 20).astype(dtype))
     t_host = rng.integers(0, C, N)
     t_host[3] = -100
@@ -98,8 +101,8 @@ def test_softmax_cross_entropy_kernels(cp, dtype, rtol):
     logp = shifted - cp.log(s)
     ok = t_host != -100
     ref_loss = -logp[cp.arange(N), cp.asarray(np.where(ok, t_host, 0))] * cp.asarray(ok.astype(dtype))
-    np.testing.assert_allclose(cp.asnumpy(loss), cp.asnumpy(ref_loss), rtol=rtol, atol=0)
-    np.testing.assert_allclose(cp.asnumpy(p), cp.asnumpy(e / s), rtol=rtol, atol=0)
+    np.testing.assert_allclose(cp.asnumpy(loss), cp.asnumpy(ref_loss), rtol=eps, atol=C * eps)
+    np.testing.assert_allclose(cp.asnumpy(p), cp.asnumpy(e / s), rtol=(C + 1) * eps, atol=0)
     assert int(bad) == 0 and cp.asnumpy(valid).tolist() == ok.astype(dtype).tolist()
     g = cp.asarray(np.asarray(1.0 / N, dtype))
     gz = kernels.softmax_cross_entropy_backward(p, t, g)

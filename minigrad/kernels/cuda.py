@@ -9,10 +9,11 @@ Same numbers as the xp code: each line below is the per-element form of the refe
 minigrad/ops, op for op in the same order as minigrad/kernels/cpu.py, in the arrays' dtype (T), compiled with
 --fmad=false so no a * b + c is contracted into one FMA (the xp code rounds each op separately). NVRTC's defaults
 keep IEEE division and sqrt (-prec-div=true, -prec-sqrt=true) and subnormals (-ftz=false), as CuPy's own
-elementwise kernels do, so the optimizer updates, ReLU and the cross-entropy gradient are bit for bit the xp
-code's. exp/log/log1p call the same CUDA math functions CuPy's ufuncs call. Where only the order differs, the
-softmax row sum (CuPy's reduction sums in its own tree order, here left to right), results agree within a few
-ulps of the row sum: tests on the GPU compare with rtol 1e-6 (float32) / 1e-14 (float64).
+elementwise kernels do, so the optimizer updates, ReLU, BCE-with-logits and the cross-entropy gradient (from a
+given softmax p) are bit for bit the xp code's; exp/log/log1p call the CUDA math functions CuPy's ufuncs call.
+Where only the order differs, the softmax row sum s (CuPy's reduction adds in its own tree order, here left to right; 1 <= s <= C), the results
+differ by the rounding of that sum: the loss by at most ~C eps absolute (through log s), p = e / s by ~C eps
+relative (eps of the dtype; tests/test_kernels_gpu.py checks these bounds on the GPU).
 
 Multi-tensor launch (the torch "fused"/"foreach" idea): the kernel takes up to SLOTS parameters, each as its
 own pointers (w, g, m, v) and length, as plain kernel arguments, and blockIdx.y picks the parameter. Chosen
