@@ -11,9 +11,9 @@ minigrad/ops, op for op in the same order as minigrad/kernels/cpu.py, in the arr
 keep IEEE division and sqrt (-prec-div=true, -prec-sqrt=true) and subnormals (-ftz=false), as CuPy's own
 elementwise kernels do, so the optimizer updates, ReLU, BCE-with-logits and the cross-entropy gradient (from a
 given softmax p) are bit for bit the xp code's; exp/log/log1p call the CUDA math functions CuPy's ufuncs call.
-Where only the order differs, the softmax row sum s (CuPy's reduction adds in its own tree order, here left to right; 1 <= s <= C), the results
-differ by the rounding of that sum: the loss by at most ~C eps absolute (through log s), p = e / s by ~C eps
-relative (eps of the dtype; tests/test_kernels_gpu.py checks these bounds on the GPU).
+Where only the order differs, the softmax row sum s (CuPy's reduction adds in its own tree order, here left to
+right; 1 <= s <= C), the results differ by the rounding of that sum: the loss by at most ~C eps absolute (through
+log s), p = e / s by ~C eps relative (eps of the dtype; tests/test_kernels_gpu.py checks these bounds on a GPU).
 
 Multi-tensor launch (the torch "fused"/"foreach" idea): the kernel takes up to SLOTS parameters, each as its
 own pointers (w, g, m, v) and length, as plain kernel arguments, and blockIdx.y picks the parameter. Chosen
