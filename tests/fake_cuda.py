@@ -4,11 +4,13 @@ kernels' effects (by argument position, as the C signatures in minigrad/kernels/
 FakeCupy.RawKernel parses each kernel's C signature and checks every argument against it (a float where the
 kernel reads a double would corrupt silently on a GPU), records the launch, then carries it out: optimizer
 launches slot by slot with the Numba twins (kernels/cpu.py, proven equal to the xp formulas), the layer and loss
-kernels with the NumPy lines of their xp formulas. Works on FakeArray and on the CuPy double's arrays (both keep
-their NumPy array in `_a`).
+kernels with the NumPy lines of their xp formulas; or, with source=True, every launch runs the kernel's CUDA
+source itself, compiled for the CPU (tests/cuda_on_cpu.py). Works on FakeArray and on the CuPy double's arrays
+(both keep their NumPy array in `_a`).
 """
 import re
 
+import cuda_on_cpu
 import numpy as np
 
 from minigrad import kernels
@@ -42,7 +44,9 @@ class FakeArray:
 
 
 class FakeCupy:
-    def __init__(self):
+    """source=True: launches run the kernel's CUDA source compiled for the CPU (tests/cuda_on_cpu.py)."""
+
+    def __init__(self, source=False):
         self.ndarray, self.launches = FakeArray, []
         outer = self
 
@@ -66,7 +70,10 @@ class FakeCupy:
                         assert type(a) is dt, (self.name, i, type(a), dt)
                 assert "--fmad=false" in self.options
                 outer.launches.append((self.name, grid, block, args))
-                emulate(self.name, args)
+                if source:
+                    cuda_on_cpu.launch(self.code, self.name, grid, block, args)
+                else:
+                    emulate(self.name, args)
 
         self.RawKernel = RawKernel
 
