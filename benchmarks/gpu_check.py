@@ -8,8 +8,8 @@ versions first, then runs, each with its own time limit inside one overall budge
   parity   python -m experiments.parity --backend cupy: CuPy vs torch CUDA (float64 per step, float32 from
            identical state)
   bench    python -m benchmarks.run_all --device cuda with short rounds (RESULTS.md rows for the GPU)
-Logs and gpu_check.json go to $OUT when set (else benchmarks/out/gpu_check). Without a GPU it compiles the CUDA
-kernels with NVRTC (tests/test_kernels_cuda.py), says in one line what it skipped and why, and exits 0.
+Logs and gpu_check.json go to $OUT when set (else benchmarks/out/gpu_check). Without a GPU it runs what it can (the
+CUDA sources through NVRTC and on the CPU, the graph fallbacks), says in one line what it skipped and why, exits 0.
     PYTHONPATH=. python -m benchmarks.gpu_check [--budget 450] [--only kernels tests]
 """
 import argparse
@@ -75,7 +75,8 @@ def commands(out):
         "bench": [py, "-m", "benchmarks.run_all", "--device", "cuda", "--short", "--out-dir", bench_dir,
                   "--only", "epoch", "memory", "scaling", "overhead", "ops",  # subnormals: a CPU matter
                   "--results", os.path.join(out, "RESULTS_cuda.md")],
-        "compile": [py, "-m", "pytest", "-q", "-ra", "tests/test_kernels_cuda.py", "tests/test_cuda_graph.py"],
+        "compile": [py, "-m", "pytest", "-q", "-ra", "tests/test_kernels_cuda.py", "tests/test_kernels_source.py",
+                    "tests/test_cuda_graph.py"],
     }
 
 
