@@ -155,5 +155,5 @@ def test_graph_capture_of_forward_and_backward_replays_the_eager_gradients(cp):
         static_x.data[...] = cp.asarray(x)
         static_y.data[...] = cp.asarray(y)
         g.replay()
-        for p, r in zip(model.parameters(), ref):
-            np.testing.assert_array_equal(cp.asnumpy(p.grad.data), r)
+        for p, r in zip(model.parameters(), ref):  # cuBLAS may pick another GEMM algorithm inside a capture
+            np.testing.assert_allclose(cp.asnumpy(p.grad.data), r, rtol=1.3e-6, atol=1e-5)
