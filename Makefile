@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DATA_DEFAULT := $(wildcard ../shared/data)
 export MINIGRAD_DATA ?= $(if $(DATA_DEFAULT),$(abspath $(DATA_DEFAULT)),)
 
-.PHONY: demo test bench clean-venv
+.PHONY: demo test bench gpu-check clean-venv
 
 $(VENV)/.stamp-base: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test: $(VENV)/.stamp-test
 
 bench: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.epoch
+
+gpu-check:  # on a lent GPU machine, < 8 min: from the working tree, no install; logs and JSON under $$OUT
+	PYTHONPATH=. $(PYTHON) -m benchmarks.gpu_check
 
 clean-venv:
 	rm -rf $(VENV)

@@ -148,8 +148,20 @@ def require_device(device):
     except ImportError:
         problems.append("torch is not installed.")
     if problems:
-        raise SystemExit("error: --device cuda needs a CUDA GPU usable by both CuPy and torch. "
-                         + " ".join(problems) + " Run with --device cpu instead.")
+        raise NoDevice("error: --device cuda needs a CUDA GPU usable by both CuPy and torch. "
+                       + " ".join(problems) + " Run with --device cpu instead.")
+
+
+class NoDevice(SystemExit):
+    """Exit status 2 (a usage error, as argparse's) after printing the reason to stderr; str() is the reason."""
+
+    def __init__(self, message):
+        print(message, file=sys.stderr)
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self):
+        return self.message
 
 
 def start(parser, argv, name):

@@ -5,7 +5,12 @@ same batch order, alternated in one process: warm-up, then timed rounds; median,
 minigrad/torch computed pair by pair. The "GEMM floor" is the same epoch's matrix products alone (3 forward,
 3 weight-gradient and 2 input-gradient products per step) in NumPy/CuPy: the physical limit of the machine.
 "minigrad_numpy_update" is minigrad again with its fused kernels off (MINIGRAD_FUSED=0 semantics).
+With --device cuda (CuPy vs torch CUDA eager, TF32 off in both): "minigrad_xp_update" is minigrad with its CUDA
+kernels off, and "minigrad_graph" replays forward + backward as one captured CUDA graph (minigrad.cuda.graph),
+each batch gathered into static input buffers, then the fused optimizer step (its own copy of the model, so the
+series do not share gradients). Peak GPU memory: benchmarks.memory --device cuda.
     python -m benchmarks.epoch --rounds 5
+    python -m benchmarks.epoch --device cuda --rounds 10
 """
 import contextlib
 
@@ -30,7 +35,7 @@ def load_images(n=54000, seed=0, source="mnist"):
     return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n).astype(np.int64), "random"
 
 
-def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES, numpy_update=False):
+def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES, numpy_update=False, graph=False):
     """Build both engines' models (same weights), optimizers and device-resident data; return epoch callables."""
     import minigrad
     from minigrad import kernels
@@ -75,7 +80,50 @@ def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES, numpy_
     fns["minigrad"].optimizer = mg_opt  # its state, for benchmarks.subnormal
     if numpy_update and device == "cpu" and kernels.available():  # what the fused kernels are worth, same run
         fns["minigrad_numpy_update"] = fused(mg_epoch, False)
+    if device == "cuda":
+        if numpy_update:
+            fns["minigrad_xp_update"] = fused(mg_epoch, False)
+        graphed = graph_epoch(sizes, seed, dtype, mg_X, mg_y, mg_order, batch_size) if graph else None
+        if graphed is not None:
+            fns["minigrad_graph"] = graphed
     return fns
+
+
+def graph_epoch(sizes, seed, dtype, X, y, order, batch_size):
+    """An epoch with forward + backward replayed from one CUDA graph; None (with the reason) if capture is refused."""
+    import minigrad
+    from minigrad import cuda
+
+    minigrad.manual_seed(seed)  # the same initial weights as the eager series
+    model = build_mlp(minigrad.nn, sizes).to("cuda")
+    if dtype == "float64":
+        model = model.double()
+    opt, loss_fn = minigrad.optim.Adam(model.parameters(), lr=1e-3), minigrad.nn.CrossEntropyLoss()
+    xp, n = X.xp, len(order.data) // batch_size * batch_size  # whole batches: a graph has one shape
+    if n != len(order.data):
+        print(f"(minigrad_graph trains {n} of {len(order.data)} images per epoch: whole batches only)")
+    static_x = minigrad.tensor(X.data[:batch_size].copy(), device="cuda")
+    static_y = minigrad.tensor(y.data[:batch_size].copy(), device="cuda")
+    loss_fn(model(static_x), static_y).backward()  # one eager step: kernels compiled, optimizer state made
+    opt.step()
+    opt.zero_grad()  # the capture allocates the .grad arrays each replay rewrites
+    g = cuda.CUDAGraph()
+    try:
+        with cuda.graph(g):
+            loss_fn(model(static_x), static_y).backward()
+    except Exception as e:  # GraphCaptureError says why; anything else must not cost the other series
+        print(f"(minigrad_graph left out: {type(e).__name__}: {e})")
+        return None
+
+    def run():
+        for s in range(0, n, batch_size):
+            idx = order.data[s:s + batch_size]
+            xp.take(X.data, idx, axis=0, out=static_x.data)
+            xp.take(y.data, idx, axis=0, out=static_y.data)
+            g.replay()
+            opt.step()
+
+    return run
 
 
 def fused(fn, on):
@@ -129,10 +177,12 @@ def main(argv=None):
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--no-numpy-update", action="store_true",
                    help="skip the extra minigrad series with the fused kernels off")
+    p.add_argument("--no-graph", action="store_true", help="cuda: skip the CUDA-graph series")
     common.add_data_arg(p)
     args, info, cmd = common.start(p, argv, "epoch")
     X, y, source = load_images(args.n, source=args.data)
-    fns = setup(args.device, X, y, args.batch_size, dtype=args.dtype, numpy_update=not args.no_numpy_update)
+    fns = setup(args.device, X, y, args.batch_size, dtype=args.dtype, numpy_update=not args.no_numpy_update,
+                graph=not args.no_graph)
     times = common.paired(fns, args.rounds, args.warmup, common.sync_for(args.device))
     res = common.summary(times, ref="torch")
     for name, row in res.items():

@@ -26,6 +26,14 @@ DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "scaling": ["--rounds", "3", "--n", "6000", "--n-small", "600"],
     "subnormal": ["--rounds", "10", "--iters", "20", "--train-epochs", "3"],
 }
+SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_check.py), numbers indicative
+    "epoch": ["--rounds", "3"],
+    "ops": ["--rounds", "3", "--iters", "20"],
+    "overhead": ["--rounds", "3", "--iters", "100"],
+    "memory": ["--rounds", "1"],
+    "scaling": ["--rounds", "2", "--n", "6000", "--n-small", "600"],
+    "subnormal": ["--rounds", "2", "--iters", "5", "--train-epochs", "1"],
+}
 QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
     "epoch": ["--rounds", "1", "--warmup", "0", "--n", "300"],
     "ops": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--batch-size", "8"],
@@ -41,7 +49,8 @@ def plan(args):
     """[(name, argv)] for the benchmarks to run; --json/--plot only when writing outside benchmarks/out."""
     out = []
     for name in args.only or NAMES:
-        argv = list((QUICK if args.quick else DEFAULTS)[name]) + ["--device", args.device]
+        preset = QUICK if args.quick else SHORT if getattr(args, "short", False) else DEFAULTS
+        argv = list(preset[name]) + ["--device", args.device]
         stem = common.out_name(name, args.device)
         if os.path.abspath(args.out_dir) != os.path.join(HERE, "out"):
             argv += ["--json", os.path.join(args.out_dir, stem + ".json")]
@@ -187,6 +196,7 @@ def main(argv=None):
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--only", nargs="+", choices=NAMES, help="run only these benchmarks")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, numbers meaningless")
+    p.add_argument("--short", action="store_true", help="few rounds at full size (the GPU check's budget)")
     p.add_argument("--report-only", action="store_true", help="no runs: rebuild RESULTS.md from existing JSON")
     p.add_argument("--in-process", action="store_true", help="call each main() here instead of a subprocess")
     p.add_argument("--out-dir", default=os.path.join(HERE, "out"), help="where the JSON files are")

@@ -60,8 +60,8 @@ def test_help(name, capsys):
 def test_cuda_without_gpu_fails_clearly(name):
     with pytest.raises(SystemExit) as e:
         importlib.import_module(f"benchmarks.{name}").main(["--device", "cuda"])
-    msg = str(e.value.code)
-    assert "--device cuda" in msg and "GPU" in msg and "--device cpu" in msg
+    msg = str(e.value)
+    assert e.value.code == 2 and "--device cuda" in msg and "GPU" in msg and "--device cpu" in msg
 
 
 def test_require_device_dispatch(monkeypatch):

@@ -1,9 +1,11 @@
-"""Fused kernels (optimizer updates, ReLU): when they run, and the switch that turns them off.
+"""Fused kernels (optimizer updates, ReLU, losses): when they run, and the switch that turns them off.
 
-The NumPy formulas in minigrad/optim are the reference a learner reads. With Numba installed, the same update
-runs as one compiled pass over memory (minigrad/kernels/cpu.py) and gives bit-identical results; NumPy alone
-needs ~10 passes and temporaries for Adam. Anything a kernel does not cover (CuPy arrays, float16, strided or
-read-only arrays, amsgrad) takes the NumPy path. Turn the kernels off to step through the NumPy code:
+The xp formulas in minigrad/optim and minigrad/ops are the reference a learner reads. This module is the one
+place that picks a faster twin of them: NumPy arrays go to Numba loops (minigrad/kernels/cpu.py, one compiled
+pass over memory instead of ~10 with temporaries for Adam), CuPy arrays to CUDA kernels (minigrad/kernels/cuda.py,
+one launch where CuPy's xp code makes ~10 per parameter). Both give the reference's bits (cuda.py names the one
+documented exception). Anything a kernel does not cover (float16, strided or read-only arrays, amsgrad, a CPU
+loss) takes the xp path. Turn every kernel off to step through the reference code:
     MINIGRAD_FUSED=0 python ...      or      minigrad.kernels.set_enabled(False)
 """
 import os
@@ -12,9 +14,12 @@ from contextlib import contextmanager
 
 import numpy
 
+from .. import backend
+
 _OFF = ("0", "false", "no", "off")
 _state = {"enabled": os.environ.get("MINIGRAD_FUSED", "1").strip().lower() not in _OFF,
-          "cpu": None, "error": None}
+          "cpu": None, "error": None, "batch": None,
+          "capturing": False}
 
 
 def set_enabled(flag):
@@ -43,14 +48,16 @@ def available():
 
 
 def status():
-    """One line for logs and benchmark headers: what runs optimizer updates on the CPU."""
+    """One line for logs and benchmark headers: what runs the fused paths on the CPU and on the GPU."""
     if not _state["enabled"]:
-        return "off (NumPy reference formulas; MINIGRAD_FUSED=0 or set_enabled(False))"
+        return "off (xp reference formulas on CPU and GPU; MINIGRAD_FUSED=0 or set_enabled(False))"
+    gpu = ("cuda: CuPy RawKernels (multi-tensor optimizer updates, ReLU, softmax-CE, BCE-with-logits; "
+           "--fmad=false)" if backend.cupy_available() else "cuda: no GPU visible")
     if not available():
-        return f"unavailable ({_state['error']}); NumPy reference formulas"
+        return f"unavailable ({_state['error']}); NumPy reference formulas on the CPU; {gpu}"
     import numba
 
-    return f"numba {numba.__version__} (fused optimizer updates, one thread)"
+    return f"numba {numba.__version__} (fused optimizer updates, one thread); {gpu}"
 
 
 def load(names=None, dtypes=("float32",)):
@@ -105,9 +112,37 @@ def _plain(a):
     return type(a) is numpy.ndarray and a.dtype in (numpy.float32, numpy.float64) and a.flags.c_contiguous
 
 
+def _gpu(*arrays):
+    """The CuPy module when every array is a CuPy array (read from backend at call time: tests swap in a
+    double), else None."""
+    cp = backend._cupy
+    if cp is None or not all(isinstance(a, cp.ndarray) for a in arrays):
+        return None
+    return cp
+
+
+def _gpu_plain(cp, a, dtypes=(numpy.float32, numpy.float64)):
+    return type(a) is cp.ndarray and a.dtype in dtypes and a.flags.c_contiguous
+
+
+def _gpu_flat(cp, arrays):
+    """True when CuPy arrays share a float dtype, shape, strides and one contiguous layout: element i of one is
+    element i of the others in memory, so the kernels can walk them as 1-D."""
+    first = arrays[0]
+    if first.dtype not in (numpy.float32, numpy.float64) or not (first.flags.c_contiguous or first.flags.f_contiguous):
+        return False
+    return all(type(a) is cp.ndarray and a.dtype == first.dtype and a.shape == first.shape
+               and a.strides == first.strides for a in arrays)
+
+
 def relu(x):
-    """(maximum(x, 0), keep-mask) in one pass, or None when the kernel cannot run (the caller uses NumPy)."""
-    if not (_state["enabled"] and _plain(x) and _cpu_kernels()):
+    """(maximum(x, 0), keep-mask) in one pass, or None when no kernel can run (the caller uses the xp code)."""
+    if not _state["enabled"]:
+        return None
+    cp = _gpu(x)
+    if cp is not None:
+        return _cuda().relu(cp, x) if _gpu_plain(cp, x) else None
+    if not (_plain(x) and _cpu_kernels()):
         return None
     y, keep = numpy.empty_like(x), numpy.empty(x.shape, dtype=bool)
     _state["cpu"]["relu"](x.reshape(-1), y.reshape(-1), keep.reshape(-1))
@@ -115,19 +150,120 @@ def relu(x):
 
 
 def relu_backward(gy, keep):
-    """gy * keep + 0.0 in one pass, or None when the kernel cannot run."""
-    if not (_state["enabled"] and _plain(gy) and keep.shape == gy.shape and keep.flags.c_contiguous
-            and _cpu_kernels()):
+    """gy * keep + 0.0 in one pass, or None when no kernel can run."""
+    if not _state["enabled"]:
+        return None
+    cp = _gpu(gy, keep)
+    if cp is not None:
+        ok = _gpu_plain(cp, gy) and _gpu_plain(cp, keep, (numpy.bool_,)) and keep.shape == gy.shape
+        return _cuda().relu_backward(cp, gy, keep) if ok else None
+    if not (_plain(gy) and keep.shape == gy.shape and keep.flags.c_contiguous and _cpu_kernels()):
         return None
     gx, cast = numpy.empty_like(gy), gy.dtype.type
     _state["cpu"]["relu_backward"](gy.reshape(-1), keep.reshape(-1), gx.reshape(-1), cast(1), cast(0))
     return gx
 
 
+def bias_relu(xw, b):
+    """(relu(xw + b), keep) in one pass for CuPy xw (N, C) and b (C,); None otherwise (no CPU twin: NumPy's
+    in-place add is already one pass)."""
+    cp = _gpu(xw, b) if _state["enabled"] else None
+    if cp is None or not (_gpu_plain(cp, xw) and _gpu_plain(cp, b) and b.dtype == xw.dtype and xw.ndim == 2
+                          and b.shape == xw.shape[1:] and b.size > 0):
+        return None
+    return _cuda().bias_relu(cp, xw, b)
+
+
+def _class_targets(cp, z, t):
+    return (_gpu_plain(cp, z) and z.ndim == 2 and z.shape[0] > 0 and z.shape[1] > 0
+            and _gpu_plain(cp, t, (numpy.int64,)) and t.shape == z.shape[:1])
+
+
+def softmax_cross_entropy(z, t, ignore_index=-100):
+    """CuPy z (N, C), t (N,) int64 -> (loss per row, softmax p, valid per row as z's dtype, bad: 0-d int32,
+    1 when a target is outside [0, C) and not ignore_index); None when no kernel can run."""
+    cp = _gpu(z, t) if _state["enabled"] else None
+    if cp is None or not _class_targets(cp, z, t):
+        return None
+    return _cuda().softmax_cross_entropy(cp, z, t, int(ignore_index))
+
+
+def softmax_cross_entropy_backward(p, t, g, ignore_index=-100):
+    """(p - onehot(t)) * g, 0 on ignored rows; g: 0-d/size-1 or (N,) in p's dtype. None when no kernel can run."""
+    cp = _gpu(p, t, g) if _state["enabled"] else None
+    if cp is None or not (_class_targets(cp, p, t) and _gpu_plain(cp, g) and g.dtype == p.dtype
+                          and g.size in (1, p.shape[0])):
+        return None
+    return _cuda().softmax_cross_entropy_backward(cp, p, t, g, int(ignore_index))
+
+
+def bce_with_logits(z, y):
+    """Per-element (1 - y) z - log_sigmoid(z) for CuPy z, y of one shape and dtype; None otherwise."""
+    cp = _gpu(z, y) if _state["enabled"] else None
+    if cp is None or not (_gpu_plain(cp, z) and _gpu_plain(cp, y) and y.dtype == z.dtype and y.shape == z.shape):
+        return None
+    return _cuda().bce_with_logits(cp, z, y)
+
+
+def bce_with_logits_backward(z, y, g):
+    """(sigmoid(z) - y) * g for CuPy arrays; g: size 1 or z's shape. None otherwise."""
+    cp = _gpu(z, y, g) if _state["enabled"] else None
+    if cp is None or not (_gpu_plain(cp, z) and _gpu_plain(cp, y) and _gpu_plain(cp, g) and y.shape == z.shape
+                          and y.dtype == z.dtype == g.dtype and (g.size == 1 or g.shape == z.shape)):
+        return None
+    return _cuda().bce_with_logits_backward(cp, z, y, g)
+
+
+def _cuda():
+    from . import cuda  # text and NumPy only: imports anywhere; compiling needs a GPU (or NVRTC in the test)
+
+    return cuda
+
+
+@contextmanager
+def batch():
+    """Optimizer.step runs inside this: CuPy updates that run() accepts are queued and launched together on
+    exit, one launch per kernel, dtype and constants (usually one per step). NumPy updates run at once."""
+    if _state["capturing"]:
+        raise RuntimeError(
+            "optimizer.step() inside minigrad.cuda.graph capture: its scalars (learning rate, Adam's bias correction "
+            "for this step count) would be frozen into the graph. Capture forward and backward only, then call "
+            "optimizer.step() after each g.replay() (one fused launch).")
+    if _state["batch"] is not None:  # nested: the outer one launches
+        yield
+        return
+    pending = _state["batch"] = {}
+    try:
+        yield
+    finally:
+        _state["batch"] = None
+        _launch(pending)
+
+
+def _launch(pending):
+    for (name, cp_id, _, consts), groups in pending.items():
+        _cuda().optimizer_step(groups[0][1], name, [g for g, _ in groups], consts)
+
+
 def run(name, arrays, *consts):
-    """Run kernel `name` in place on `arrays` with scalar `consts`; False (nothing done) if it cannot."""
+    """Run kernel `name` in place on `arrays` with scalar `consts`; False (nothing done) if it cannot. Inside
+    batch(), a CuPy update may be queued: it has run when batch() exits."""
     if not _state["enabled"]:
         return False
+    cp = _gpu(*arrays)
+    if cp is not None:
+        if not _gpu_flat(cp, arrays):
+            return False
+        groups = [(tuple(arrays), cp)]
+        pending = _state["batch"]
+        if pending is None:
+            _launch({(name, id(cp), arrays[0].dtype.name, consts): groups})
+            return True
+        if any(arrays[0] is a[0] for queued in pending.values() for a, _ in queued):
+            _launch(dict(pending))  # the same parameter twice in one step: its first update must land first
+            pending.clear()
+        pending.setdefault((name, id(cp), arrays[0].dtype.name, consts), []).extend(groups)
+        return True
     flat = _flat(arrays)
     if flat is None or not _cpu_kernels():
         return False

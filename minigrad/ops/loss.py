@@ -5,6 +5,7 @@ Each takes `reduction` in "mean" | "sum" | "none". Class-target ops see 2-D inpu
 """
 import contextlib
 
+from .. import kernels
 from ..autograd import Function
 from ..backend import get_array_module
 
@@ -130,6 +131,11 @@ class BCEWithLogitsLoss(Function):
     def forward(self, z, y):
         xp = self.xp
         self.z, self.y = z, y
+        plain = self.w is None and self.pw is None
+        fused = kernels.bce_with_logits(z, y) if plain else None  # CuPy: the lines below in one launch
+        if fused is not None:
+            self.n = fused.size
+            return _reduce(fused, self.reduction)
         ls = _log_sigmoid(xp, z)
         if self.pw is not None:
             ls = ls * ((self.pw - 1) * y + 1)
@@ -145,8 +151,10 @@ class BCEWithLogitsLoss(Function):
         g = _scale(gy, self.reduction, self.n)
         if self.w is not None:
             g = g * self.w
-        s = _sigmoid(xp, z)
-        gz = (s - y if pw is None else s * ((pw - 1) * y + 1) - pw * y) * g
+        gz = kernels.bce_with_logits_backward(z, y, g) if self.w is None and pw is None else None
+        if gz is None:
+            s = _sigmoid(xp, z)
+            gz = (s - y if pw is None else s * ((pw - 1) * y + 1) - pw * y) * g
         # dL/dy = -z;  with pos_weight: log_sigmoid(-z) - pw log_sigmoid(z)
         if self.needs_input_grad[1]:
             gt = (-z if pw is None else _log_sigmoid(xp, -z) - pw * _log_sigmoid(xp, z)) * g
@@ -203,6 +211,11 @@ class SoftmaxCrossEntropy(Function):
     def forward(self, z, t):
         xp = self.xp
         N, C = z.shape
+        self.fused = False
+        if not self.probs and self.weight is None and self.eps == 0:
+            out = self._fused_forward(z, t)
+            if out is not None:
+                return out
         shifted = z - z.max(axis=1, keepdims=True)
         e = xp.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
@@ -217,6 +230,17 @@ class SoftmaxCrossEntropy(Function):
         self.safe_denom = _safe(xp, denom)
         e /= s
         self.p = e  # softmax(z): the only (N, C) array kept for backward
+        return _reduce(loss, self.reduction, denom)
+
+    def _fused_forward(self, z, t):
+        """CuPy: the class-target forward below (rows with ignore_index masked) in one launch; None elsewhere."""
+        out = kernels.softmax_cross_entropy(z, t, self.ignore_index)
+        if out is None:
+            return None
+        loss, self.p, w_t, _ = out  # targets out of range: nn.functional checks them before this op
+        self.fused, self.t, self.C, self.valid, self.w_t = True, t, z.shape[1], None, w_t
+        denom = w_t.sum()
+        self.safe_denom = _safe(self.xp, denom)
         return _reduce(loss, self.reduction, denom)
 
     def _class_loss(self, xp, logp, t):
@@ -253,6 +277,12 @@ class SoftmaxCrossEntropy(Function):
         # dL/dz = (softmax(z) - onehot(y)) / N;  in general p * sum_c T_c - T (T: weighted/smoothed target)
         xp, p = self.xp, self.p
         g = _scale(gy, self.reduction, self.safe_denom)
+        if self.fused:  # CuPy: (p - onehot(t)) * g in one launch, 0 on ignored rows
+            gz = kernels.softmax_cross_entropy_backward(p, self.t, g, self.ignore_index)
+            if gz is not None:
+                return gz, None
+            self.valid = self.t != self.ignore_index  # the masked layout the lines below read
+            self.t = xp.where(self.valid, self.t, 0)
         g = g[:, None] if g.ndim == 1 else g
         if not self.probs and self.weight is None and self.eps == 0 and self.valid is None:
             gz = p.copy()

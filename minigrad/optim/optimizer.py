@@ -4,6 +4,7 @@ from collections import defaultdict
 from copy import deepcopy
 from itertools import chain
 
+from .. import kernels
 from ..autograd import enable_grad
 from ..backend import move
 from ..tensor import Tensor
@@ -112,8 +113,9 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        for group in self.param_groups:
-            self._step_group(group)
+        with kernels.batch():  # CuPy: all fused updates of this step leave in one launch (minigrad/kernels)
+            for group in self.param_groups:
+                self._step_group(group)
         return loss
 
     def _step_group(self, group):
