@@ -147,7 +147,8 @@ class Graph:
         return self.render("svg").decode()
 
     def _fmt(self, arr):
-        return numpy.array2string(numpy.asarray(arr) + 0, precision=self.precision, threshold=12, edgeitems=2,
+        # up to 64 numbers in full (a small MLP's weights), larger arrays summarised by their corners
+        return numpy.array2string(numpy.asarray(arr) + 0, precision=self.precision, threshold=64, edgeitems=3,
                                   suppress_small=True, max_line_width=60)
 
 
