@@ -13,6 +13,7 @@ marked with `retain_grad()` (as in torch).
 """
 import shutil
 import subprocess
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy
@@ -49,16 +50,19 @@ class Graph:
     root: str
     precision: int = 4
     _by_id: dict = field(default_factory=dict, repr=False)
+    _inputs: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         self._by_id = {n.id: n for n in self.nodes}
+        for s, d in self.edges:
+            self._inputs.setdefault(d, []).append(s)
 
     def node(self, node_id):
         return self._by_id[node_id]
 
     def inputs_of(self, node_id):
         """Ids of the nodes feeding node_id, in the op's argument order (repeated when used twice)."""
-        return [s for s, d in self.edges if d == node_id]
+        return list(self._inputs.get(node_id, ()))
 
     # ---- text ---------------------------------------------------------------------------------
     def text(self):
@@ -67,14 +71,15 @@ class Graph:
         for s, _ in self.edges:
             uses[s] = uses.get(s, 0) + 1
         lines, drawn = [], set()
-
-        def walk(nid, prefix, last, top):
+        stack = [(self.root, "", True, True)]  # (node, prefix, last child?, top?); a stack: deep graphs cannot
+        while stack:                           # reach the recursion limit
+            nid, prefix, last, top = stack.pop()
             n = self.node(nid)
             tag = f"[{nid}] " if uses.get(nid, 0) > 1 else ""
             branch = "" if top else ("└── " if last else "├── ")
             if nid in drawn:
                 lines.append(f"{prefix}{branch}{tag}{n.name}  (drawn above)")
-                return
+                continue
             drawn.add(nid)
             lines.append(f"{prefix}{branch}{tag}{n.header()}")
             child_prefix = prefix if top else prefix + ("    " if last else "│   ")
@@ -84,10 +89,8 @@ class Graph:
                 if arr is not None:
                     for i, s in enumerate(self._fmt(arr).splitlines()):
                         lines.append(f"{child_prefix}{detail}{label + ':' if i == 0 else ' ' * (len(label) + 1)} {s}")
-            for i, k in enumerate(kids):
-                walk(k, child_prefix, i == len(kids) - 1, False)
-
-        walk(self.root, "", True, True)
+            for i in reversed(range(len(kids))):
+                stack.append((kids[i], child_prefix, i == len(kids) - 1, False))
         return "\n".join(lines)
 
     def __str__(self):
@@ -201,9 +204,9 @@ def draw(tensor, params=None, values=False, grads=False, precision=4):
         return nid, True
 
     root, _ = visit(tensor)
-    queue = [(root, tensor)] if tensor._ctx is not None else []
+    queue = deque([(root, tensor)] if tensor._ctx is not None else [])
     while queue:  # breadth-first, iterative: deep graphs must not hit the recursion limit
-        nid, t = queue.pop(0)
+        nid, t = queue.popleft()
         for x in getattr(t._ctx, "inputs", ()):
             xid, new = visit(x)
             edges.append((xid, nid))

@@ -118,6 +118,19 @@ def test_freed_graph_is_said_not_hidden():
     assert len(g.nodes) == 1 and g.edges == [] and "retain_graph=True" in g.nodes[0].note
 
 
+def test_deep_chain_needs_no_recursion():
+    x = minigrad.ones(2, requires_grad=True)
+    y = x
+    for _ in range(1500):  # deeper than Python's default recursion limit (1000)
+        y = y * 1.0
+    g = viz.draw(y.sum())
+    # Sum, 1500 Muls, the leaf and each Mul's own constant 1.0; every Mul has two inputs, Sum one
+    assert len(g.nodes) == 1 + 1500 + 1 + 1500 and len(g.edges) == 1 + 2 * 1500
+    lines = g.text().splitlines()
+    assert len(lines) == len(g.nodes) + 1500  # a scalar constant prints its value on a line of its own
+    assert lines[-1].lstrip().startswith("value: 1")
+
+
 def test_leaf_and_constant_roots():
     w = minigrad.ones(2, requires_grad=True)
     assert [(n.kind, n.name, n.shape) for n in viz.draw(w, params={"w": w}).nodes] == [("leaf", "w", (2,))]
