@@ -152,4 +152,4 @@ print(g)
 # And drawn by Graphviz, where it is installed (`dot` on the PATH; otherwise the same text tree shows).
 
 # %%
-display(viz.draw(graph_tensors["loss"], params=graph_tensors))
+display(viz.draw(graph_tensors["loss"], params=graph_tensors, grads=True))
