@@ -24,6 +24,7 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
 
 import minigrad as torch
 import minigrad.nn as nn
@@ -126,5 +127,8 @@ ax.plot(epochs, 100 * np.array(history["val_error"]), "s-", label="validation")
 ax.axhline(100 * rate, color="k", ls="--", lw=1, label=f"test {100 * rate:.2f}%")
 ax.axhspan(100 * low, 100 * high, color="k", alpha=0.1, label="test 95% CI")
 ax.set(xlabel="epoch", ylabel="error (%)", yscale="log", title="MNIST 784-500-300-10, Adam")
+ax.yaxis.set_major_locator(FixedLocator([0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 15, 20, 30, 50]))  # plain numbers
+ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+ax.yaxis.set_minor_formatter(NullFormatter())
 ax.legend()
 plt.show()
