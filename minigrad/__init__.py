@@ -25,5 +25,6 @@ from .serialization import load, save  # noqa: F401
 
 from . import nn, optim  # noqa: E402,F401  (minigrad.nn / minigrad.optim, as torch.nn / torch.optim)
 from . import data, metrics, utils  # noqa: E402,F401
+from . import viz  # noqa: E402,F401  (minigrad.viz.draw(tensor): the graph behind it)
 
 __version__ = "0.1.0"

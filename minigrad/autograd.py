@@ -276,5 +276,5 @@ def _accumulate(t, g, handed_out):
             g = g.copy()
         handed_out.add(id(g))
         t.grad = Tensor._wrap(g)
-    else:
-        t.grad.data = t.grad.data + g
+    else:  # asarray: NumPy returns a scalar, not a 0-d array, for 0-d + 0-d, and .grad.zero_() needs an array
+        t.grad.data = get_array_module(g).asarray(t.grad.data + g)

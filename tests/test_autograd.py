@@ -241,3 +241,20 @@ def test_nan_and_inf_flow_like_torch(backend, name):
     y.backward(minigrad.tensor(g, device=backend))
     ty.backward(to_torch(g, backend))
     assert_close(x.grad, tx.grad)
+
+
+def test_zero_dim_grad_stays_an_array_when_it_accumulates(backend):
+    # the course's scalar-weight regression: backward, update under no_grad, grad.zero_(), again
+    w, tw = _pair(0.0, backend)
+    x, tx = _pair([1.0, 2.0, 3.0, 4.0], backend, requires_grad=False)
+    for _ in range(3):
+        for a, b, lib in ((w, x, minigrad), (tw, tx, torch)):
+            ((a * b - 2 * b) ** 2).mean().backward()
+            with lib.no_grad():
+                a -= 0.01 * a.grad
+            a.grad.zero_()
+    ((w * x) ** 2).mean().backward()
+    ((tw * tx) ** 2).mean().backward()  # a second accumulation into the zeroed 0-d grad
+    assert w.grad.shape == () and w.grad.data.ndim == 0 and hasattr(w.grad.data, "flags")
+    assert_close(w.grad, tw.grad)
+    assert_close(w, tw)
