@@ -1,5 +1,5 @@
 """torch.cuda look-alike: availability, seeding and synchronisation for the cupy backend."""
-from . import backend
+from . import backend, device_checks
 
 
 def is_available():
@@ -14,6 +14,7 @@ def device_count():
 def synchronize():
     if is_available():
         backend.cupy.cuda.Device().synchronize()
+        device_checks.sync()
 
 
 def manual_seed(seed):
