@@ -59,14 +59,33 @@ def unwrap(x, host_ok=False):
     return x
 
 
-def _index(key):
-    """An index: device arrays stay on the device; NumPy arrays and lists of ints are copied over, as CuPy does."""
-    if isinstance(key, tuple):
-        return tuple(_index(k) for k in key)
+def _index_parts(key):
+    """An index's parts: device arrays stay on the device; NumPy arrays and lists are copied over, as CuPy does."""
     if isinstance(key, list):
         count("h2d")
         return numpy.asarray(unwrap(key, host_ok=True))
     return unwrap(key, host_ok=True)
+
+
+def _index(key, shape):
+    """The NumPy index for key on an array of `shape`. Integer-array indices wrap around (i mod n) instead of
+    raising: CuPy does not bounds-check them on the device ("Differences between CuPy and NumPy")."""
+    parts = [_index_parts(k) for k in (key if isinstance(key, tuple) else (key,))]
+    used = sum(p.ndim if isinstance(p, numpy.ndarray) and p.dtype == bool else 0 if p is None or p is Ellipsis
+               else 1 for p in parts)
+    axis, out = 0, []
+    for p in parts:
+        if p is Ellipsis:
+            axis += len(shape) - used
+        elif isinstance(p, numpy.ndarray) and p.dtype.kind in "iu" and axis < len(shape) and shape[axis] > 0:
+            p = p % shape[axis]
+            axis += 1
+        elif isinstance(p, numpy.ndarray) and p.dtype == bool:
+            axis += p.ndim
+        elif p is not None:
+            axis += 1
+        out.append(p)
+    return tuple(out) if isinstance(key, tuple) else out[0]
 
 
 class Flags:
@@ -106,10 +125,16 @@ class _MemoryPointer:
         self.device_id = 0
 
 
+def quiet():
+    """CuPy's kernels never warn about inf/nan: neither does the double."""
+    return numpy.errstate(all="ignore")
+
+
 def _binary(name):
     def op(self, other):
         if isinstance(other, numpy.ndarray) or isinstance(other, (ndarray,) + _SCALARS):
-            return wrap(getattr(self._a, name)(operand(other)))
+            with quiet():
+                return wrap(getattr(self._a, name)(operand(other)))
         if getattr(type(other), "__array_ufunc__", 0) is None or \
                 getattr(other, "__array_priority__", 0) > ndarray.__array_priority__:
             return NotImplemented  # defer to the other operand (e.g. a Tensor), as CuPy's _should_use_rop
@@ -120,7 +145,8 @@ def _binary(name):
 
 def _inplace(name):
     def op(self, other):
-        getattr(self._a, name)(operand(other))
+        with quiet():
+            getattr(self._a, name)(operand(other))
         return self
     op.__name__ = name
     return op
@@ -128,7 +154,8 @@ def _inplace(name):
 
 def _unary(name):
     def op(self):
-        return wrap(getattr(self._a, name)())
+        with quiet():
+            return wrap(getattr(self._a, name)())
     op.__name__ = name
     return op
 
@@ -294,12 +321,12 @@ class ndarray:
         return (self[i] for i in range(len(self._a)))
 
     def __getitem__(self, key):
-        return wrap(self._a[_index(key)])
+        return wrap(self._a[_index(key, self._a.shape)])
 
     def __setitem__(self, key, value):
         if isinstance(value, list):
             count("h2d")
-        self._a[_index(key)] = unwrap(value, host_ok=True)
+        self._a[_index(key, self._a.shape)] = unwrap(value, host_ok=True)
 
     def __copy__(self):
         return ndarray._from(self._a.copy())
@@ -314,13 +341,13 @@ class ndarray:
         return ndarray._from(self._a.astype(dtype, order=order, copy=copy))
 
     def scatter_add(self, slices, value):
-        numpy.add.at(self._a, _index(slices), operand(value))
+        numpy.add.at(self._a, _index(slices, self._a.shape), operand(value))
 
     def scatter_max(self, slices, value):
-        numpy.maximum.at(self._a, _index(slices), operand(value))
+        numpy.maximum.at(self._a, _index(slices, self._a.shape), operand(value))
 
     def scatter_min(self, slices, value):
-        numpy.minimum.at(self._a, _index(slices), operand(value))
+        numpy.minimum.at(self._a, _index(slices, self._a.shape), operand(value))
 
     def reduced_view(self, dtype=None):
         return self
@@ -336,7 +363,8 @@ class ndarray:
         def method(*args, **kwargs):
             args = unwrap(args)
             kwargs = {k: unwrap(v) for k, v in kwargs.items()}
-            return wrap(attr(*args, **kwargs))
+            with quiet():
+                return wrap(attr(*args, **kwargs))
         return method
 
     def __dir__(self):

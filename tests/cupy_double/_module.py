@@ -9,7 +9,7 @@ import warnings
 
 import numpy
 
-from ._array import ndarray, needs_gpu, operand, unwrap, wrap
+from ._array import ndarray, needs_gpu, operand, quiet, unwrap, wrap
 from ._state import MANIFEST, count
 
 # CuPy returns 0-d device arrays where NumPy returns a Python bool
@@ -34,7 +34,8 @@ def _function(name, params):
         if sig is not None:
             sig.bind(*args, **kwargs)  # TypeError where CuPy's signature refuses the call
         args, kwargs = unwrap(args), {k: unwrap(v) for k, v in kwargs.items()}
-        out = np_func(*args, **kwargs)
+        with quiet():
+            out = np_func(*args, **kwargs)
         return wrap(numpy.asarray(out) if name in _BOOL_TO_ARRAY else out)
     f.__name__ = f.__qualname__ = name
     f.__module__ = "cupy"
@@ -65,9 +66,11 @@ class ufunc:
             for o in outs:
                 if not isinstance(o, ndarray):
                     raise TypeError(f"Output arguments must be cupy.ndarray, not {type(o)}")
-            self._np(*ins, out=tuple(o._a for o in outs), casting=casting, dtype=dtype)
+            with quiet():
+                self._np(*ins, out=tuple(o._a for o in outs), casting=casting, dtype=dtype)
             return outs[0] if len(outs) == 1 else outs
-        return wrap(self._np(*ins, casting=casting, dtype=dtype))
+        with quiet():
+            return wrap(self._np(*ins, casting=casting, dtype=dtype))
 
     def _at(self, a, indices, b=None):
         if not isinstance(a, ndarray):
