@@ -86,6 +86,10 @@ def test_copies_are_counted():
         n = copies()["d2h"]
         read(b)
         assert copies()["d2h"] == n + 1
+    for sized_by_values in (lambda x: x[x > 2.0], cp.nonzero, lambda x: x.nonzero(), cp.unique):
+        n = copies()["d2h"]
+        sized_by_values(b)
+        assert copies()["d2h"] == n + 1
 
 
 def test_contract_backend_puts_minigrad_on_the_double(backend, request):

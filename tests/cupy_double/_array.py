@@ -15,6 +15,8 @@ from ._state import MANIFEST, count
 
 _NAMES = frozenset(MANIFEST["ndarray"])
 _SCALARS = (bool, int, float, complex, numpy.generic)
+# results whose size depends on the values: CuPy reads a count back to the host (a sync), counted as d2h
+SIZE_FROM_VALUES = frozenset({"nonzero", "argwhere", "flatnonzero", "unique", "extract", "compress"})
 
 
 def needs_gpu(what):
@@ -321,7 +323,10 @@ class ndarray:
         return (self[i] for i in range(len(self._a)))
 
     def __getitem__(self, key):
-        return wrap(self._a[_index(key, self._a.shape)])
+        idx = _index(key, self._a.shape)
+        if any(isinstance(p, numpy.ndarray) and p.dtype == bool for p in (idx if isinstance(idx, tuple) else (idx,))):
+            count("d2h")  # a boolean mask's result size is read back to the host: a sync, as CuPy's nonzero()
+        return wrap(self._a[idx])
 
     def __setitem__(self, key, value):
         if isinstance(value, list):
@@ -359,6 +364,8 @@ class ndarray:
         attr = getattr(self._a, name)
         if not callable(attr):
             return attr
+        if name in SIZE_FROM_VALUES:
+            count("d2h")
 
         def method(*args, **kwargs):
             args = unwrap(args)

@@ -9,7 +9,7 @@ import warnings
 
 import numpy
 
-from ._array import ndarray, needs_gpu, operand, quiet, unwrap, wrap
+from ._array import SIZE_FROM_VALUES, ndarray, needs_gpu, operand, quiet, unwrap, wrap
 from ._state import MANIFEST, count
 
 # CuPy returns 0-d device arrays where NumPy returns a Python bool
@@ -34,6 +34,8 @@ def _function(name, params):
         if sig is not None:
             sig.bind(*args, **kwargs)  # TypeError where CuPy's signature refuses the call
         args, kwargs = unwrap(args), {k: unwrap(v) for k, v in kwargs.items()}
+        if name in SIZE_FROM_VALUES:
+            count("d2h")
         with quiet():
             out = np_func(*args, **kwargs)
         return wrap(numpy.asarray(out) if name in _BOOL_TO_ARRAY else out)
