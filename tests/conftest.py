@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import minigrad
+import minigrad.device_checks  # noqa: F401
 import minigrad.kernels  # noqa: F401  (the switch the double turns off)
 import minigrad.random  # noqa: F401
 from minigrad.backend import cupy_available
@@ -67,6 +68,7 @@ def _cupy_contract(request):
     with minigrad.kernels.disabled():
         yield
     sys.modules["minigrad.random"]._generators.clear()
+    minigrad.device_checks._pending.clear()  # a check this test never synced must not fail the next test
 
 
 @pytest.fixture(autouse=True)

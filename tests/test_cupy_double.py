@@ -174,3 +174,12 @@ def test_serialization_goes_through_the_host(monkeypatch, tmp_path):
     back = minigrad.load(buf)["w"]
     np.testing.assert_array_equal(back.cpu().numpy(), w.cpu().numpy())
     assert type(copy.deepcopy(w).data) is ndarray
+
+
+def test_randperm_on_the_device(monkeypatch):
+    """cupy.random.Generator has no permutation(): randperm sorts random keys on the device instead."""
+    install_cupy_double(monkeypatch)
+    before = copies()
+    p = minigrad.randperm(50, device="cuda")
+    assert copies() == before and type(p.data) is ndarray and p.dtype == np.int64
+    assert sorted(p.tolist()) == list(range(50))
