@@ -3,7 +3,6 @@ no host<->device copy in a training step, device-side checks raising at the next
 to the NumPy backend's bit for bit."""
 import copy
 import io
-import sys
 
 import numpy as np
 import pytest
@@ -12,10 +11,7 @@ import minigrad
 import minigrad.nn as nn
 import minigrad.utils.data  # noqa: F401
 from conftest import install_cupy_double
-from cupy_double import MANIFEST, copies, cupy as cp, ndarray
-
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent / "cupy_double"))
-import make_manifest  # noqa: E402
+from cupy_double import MANIFEST, copies, cupy as cp, make_manifest, ndarray
 
 
 def test_manifest_matches_installed_cupy():
