@@ -102,7 +102,7 @@ def run_one(cfg, run_name, dtype):
     spec = RUNS[run_name]
     backend = cfg.get("backend", "numpy")
     Em = common.Engine("minigrad", backend, dtype)
-    Et = common.Engine("torch", backend, dtype)
+    Et = common.Engine("torch", cfg.get("torch_backend", backend), dtype)  # tests on the CuPy double: torch on CPU
     Em.seed(cfg["seed"])
     Et.seed(cfg["seed"])
     X_all, y_all, X_test, y_test = common.load_arrays(spec["data"], cfg.get("data_dir"), spec["normalize"])

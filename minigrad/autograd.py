@@ -272,7 +272,8 @@ def _accumulate(t, g, handed_out):
     """Add g into t.grad. A fresh .grad owns its array, so in-place edits of one leaf's grad
     (t.grad.zero_(), optimizer updates) can never reach another leaf's."""
     if t.grad is None:
-        if not g.flags.owndata or id(g) in handed_out or not g.flags.writeable:
+        # CuPy's flags have no `writeable` (device arrays always are): read it only where it exists
+        if not g.flags.owndata or id(g) in handed_out or not getattr(g.flags, "writeable", True):
             g = g.copy()
         handed_out.add(id(g))
         t.grad = Tensor._wrap(g)

@@ -89,6 +89,9 @@ def name_of(xp):
 def to_numpy(a):
     """Host copy of a backend array (no copy for numpy)."""
     if _cupy is not None and isinstance(a, _cupy.ndarray):
+        from . import device_checks
+
+        device_checks.sync()  # a host copy syncs anyway: raise what the device checks found since the last one
         return _cupy.asnumpy(a)
     return numpy.asarray(a)
 

@@ -2,7 +2,7 @@
 import warnings
 from contextlib import contextmanager
 
-from . import backend
+from . import backend, device_checks
 
 
 def is_available():
@@ -17,6 +17,7 @@ def device_count():
 def synchronize():
     if is_available():
         backend.cupy.cuda.Device().synchronize()
+        device_checks.sync()
 
 
 def manual_seed(seed):

@@ -82,7 +82,11 @@ def integers(low, high, shape, dtype="int64", backend="numpy"):
 
 
 def permutation(n, backend="numpy"):
-    return generator(backend).permutation(n).astype("int64", copy=False)
+    g = generator(backend)
+    if backend == "numpy":
+        return g.permutation(n).astype("int64", copy=False)
+    # cupy.random.Generator has no permutation(): sort random keys on the device (as cupy.random.permutation does)
+    return g.random(n).argsort().astype("int64", copy=False)
 
 
 def bernoulli_keep(shape, p_drop, backend="numpy"):

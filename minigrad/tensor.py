@@ -4,7 +4,7 @@ from collections import namedtuple
 
 import numpy
 
-from . import dtypes
+from . import device_checks, dtypes
 from .autograd import is_grad_enabled, run_backward
 from .tensor_ops import TensorOps
 from .backend import Device, backend_name, get_array_module, get_default_backend, get_xp, name_of, to_numpy
@@ -257,6 +257,7 @@ class Tensor(TensorOps):
     def item(self):
         if self.data.size != 1:
             raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
+        device_checks.sync()  # a sync point: raise what the device-side checks found
         return self.data.reshape(()).item()
 
     def tolist(self):

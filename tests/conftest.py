@@ -1,10 +1,14 @@
 """Backends injected into every test (Chainer style) and hypothesis profiles (MyGrad style)."""
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import minigrad
+import minigrad.device_checks  # noqa: F401
+import minigrad.kernels  # noqa: F401  (the switch the double turns off)
+import minigrad.random  # noqa: F401
 from minigrad.backend import cupy_available
 
 settings.register_profile(
@@ -15,12 +19,32 @@ settings.register_profile("dev", deadline=None, max_examples=40, suppress_health
 settings.register_profile("thorough", deadline=None, max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-BACKENDS = ["numpy", "cupy"]
+# cupy_contract: minigrad's "cupy" backend on the CuPy double (tests/cupy_double), so every CI run checks the
+# CuPy code paths against CuPy's API without a GPU; the real "cupy" case runs where a GPU is usable.
+BACKENDS = ["numpy", "cupy_contract", "cupy"]
+
+
+def install_cupy_double(monkeypatch):
+    """Make minigrad see the CuPy double as its cupy for one test (every module that cached the module)."""
+    from cupy_double import cupy as double
+
+    real = (minigrad.backend._cupy, minigrad.backend.cupy)
+    for name, mod in list(sys.modules.items()):
+        if name == "minigrad" or name.startswith("minigrad."):
+            for attr in ("_cupy", "cupy"):
+                if any(getattr(mod, attr, None) is r for r in real):
+                    monkeypatch.setattr(mod, attr, double)
+    # a generator drawn before the swap belongs to the other module
+    sys.modules["minigrad.random"]._generators.clear()
+    return double
 
 
 @pytest.fixture(params=BACKENDS, scope="session")
 def backend(request):
-    """'numpy' or 'cupy'; the cupy case skips, with the reason, where no GPU is usable."""
+    """'numpy' or 'cupy' (the device name tests pass to minigrad); cupy_contract gives 'cupy' on the CuPy double
+    (installed per test by _cupy_contract below); the real cupy case skips, with the reason, where no GPU is usable."""
+    if request.param == "cupy_contract":
+        return "cupy"
     if request.param == "cupy" and not cupy_available():
         pytest.skip("cupy backend: CuPy not installed or no CUDA GPU visible")
     if request.param == "cupy":
@@ -29,6 +53,22 @@ def backend(request):
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def _cupy_contract(request):
+    """For a cupy_contract case: the double is minigrad's cupy for this test only, with the fused kernels off
+    (the double's compiled kernels raise; dispatch tests turn them on explicitly). Function scope and autouse,
+    so no other test sees the double and hypothesis accepts it."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None or callspec.params.get("backend") != "cupy_contract":
+        yield
+        return
+    install_cupy_double(request.getfixturevalue("monkeypatch"))
+    with minigrad.kernels.disabled():
+        yield
+    sys.modules["minigrad.random"]._generators.clear()
+    minigrad.device_checks._pending.clear()  # a check this test never synced must not fail the next test
 
 
 @pytest.fixture(autouse=True)

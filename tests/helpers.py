@@ -7,7 +7,14 @@ from minigrad.backend import to_numpy
 
 
 def torch_device(backend):
-    return "cuda" if backend == "cupy" else "cpu"
+    """torch's device for a minigrad backend: on the CuPy double (no GPU) torch runs on the CPU."""
+    return "cuda" if backend == "cupy" and not on_cupy_double() else "cpu"
+
+
+def on_cupy_double():
+    from cupy_double import cupy as double
+
+    return minigrad.backend._cupy is double
 
 
 def to_torch(t, backend="numpy"):

@@ -5,13 +5,13 @@ import torch
 
 import minigrad
 from minigrad import autograd
-from helpers import assert_close, to_torch
+from helpers import assert_close, to_torch, torch_device
 
 
 def _pair(values, backend="numpy", dtype="float32", requires_grad=True):
     a = np.asarray(values, dtype=dtype)
     return (minigrad.tensor(a, device=backend, requires_grad=requires_grad),
-            torch.tensor(a, device="cuda" if backend == "cupy" else "cpu", requires_grad=requires_grad))
+            torch.tensor(a, device=torch_device(backend), requires_grad=requires_grad))
 
 
 def test_grads_accumulate_over_two_backward_calls(backend):

@@ -37,10 +37,10 @@ def test_help(name):
 
 
 @needs_data
-def test_mnist_mlp(tmp_path):
+def test_mnist_mlp(tmp_path, backend):
     from experiments import mnist_mlp
 
-    m = mnist_mlp.run(dict(limit=2000, epochs=1, out=str(tmp_path), no_progress=True))
+    m = mnist_mlp.run(dict(limit=2000, epochs=1, out=str(tmp_path), no_progress=True, backend=backend))
     _files(tmp_path, "metrics.json", "error_curves.png")
     assert len(m["history"]["val_error"]) == 1
     assert m["test"]["n"] == 10000
@@ -73,11 +73,12 @@ def test_fashion_mnist(tmp_path):
 
 
 @needs_data
-def test_mnist_binary(tmp_path):
+def test_mnist_binary(tmp_path, backend):
     from experiments import mnist_binary
 
     # a high lr so two epochs on 3,000 images are enough to separate 1s from 7s
-    m = mnist_binary.run(dict(limit=3000, epochs=2, lr=0.1, eval_every=1, out=str(tmp_path), no_progress=True))
+    m = mnist_binary.run(dict(limit=3000, epochs=2, lr=0.1, eval_every=1, out=str(tmp_path), no_progress=True,
+                              backend=backend))
     _files(tmp_path, "metrics.json", "curves.png", "confusion.png")
     assert set(m["losses"]) == {"l1", "bce"}
     assert m["n_train"] == 3000

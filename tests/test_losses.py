@@ -91,8 +91,8 @@ def _fused_equals_composed(fused, composed, z, extra, backend, reduction, kw):
         outs.append((y, x.grad))
     (y1, g1), (y2, g2) = outs
     assert y1.dtype == y2.dtype == z.dtype and g1.dtype == z.dtype
-    assert_close(y1, torch.from_numpy(np.asarray(y2.detach().numpy())))
-    assert_close(g1, torch.from_numpy(np.asarray(g2.numpy())))
+    assert_close(y1, torch.from_numpy(y2.detach().cpu().numpy()))  # .cpu(): a cuda tensor refuses .numpy()
+    assert_close(g1, torch.from_numpy(g2.cpu().numpy()))
 
 
 @dtypes

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from helpers import assert_close, check_op, to_torch
+from helpers import assert_close, check_op, to_torch, torch_device
 from strategies import DTYPES, arrays, floats, tie_prone
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -54,7 +54,7 @@ def test_linear_one_row_weight_gradient_is_the_gemms(backend, dtype, data):
 def _pair(mg_module, torch_module, backend):
     """Copy minigrad's weights into the torch module (minigrad -> torch)."""
     torch_module.load_state_dict({k: to_torch(v, backend) for k, v in mg_module.state_dict().items()})
-    return torch_module.to("cuda" if backend == "cupy" else "cpu")
+    return torch_module.to(torch_device(backend))
 
 
 @dtypes

@@ -4,16 +4,21 @@ import os
 import pytest
 
 from experiments import parity
+from helpers import torch_device
 
 needs_data = pytest.mark.skipif(not os.environ.get("MINIGRAD_DATA"),
                                 reason="MINIGRAD_DATA not set: whole-run parity needs the MNIST files")
+
+
+def _torch_backend(backend):
+    return "numpy" if torch_device(backend) == "cpu" else backend  # on the CuPy double torch runs on the CPU
 
 
 @needs_data
 def test_mlp_adam_full_epoch_matches_torch(backend, tmp_path):
     """784-500-300-10, Adam: one full epoch (540 steps) in lockstep with torch, float64 then float32."""
     r64, r32 = parity.run({"runs": "mlp-adam", "dtypes": "float64,float32", "epochs": 1, "backend": backend,
-                           "out": str(tmp_path), "no_progress": True})
+                           "torch_backend": _torch_backend(backend), "out": str(tmp_path), "no_progress": True})
     assert r64["steps"] == r32["steps"] == 540
     assert r64["max_rel_loss_diff"] <= 1e-9
     assert r32["grad_checks"] and all(c["assert_close_ok"] for c in r32["grad_checks"])
@@ -25,7 +30,8 @@ def test_mlp_adam_full_epoch_matches_torch(backend, tmp_path):
 def test_feedforward_dropout_sgd_matches_torch(backend, tmp_path):
     """FeedforwardNN with dropout (same masks in both engines) and SGD on Fashion-MNIST."""
     r64, r32 = parity.run({"runs": "ffn-sgd", "dtypes": "float64,float32", "epochs": 1, "backend": backend,
-                           "limit": 20000, "out": str(tmp_path), "no_progress": True})
+                           "torch_backend": _torch_backend(backend), "limit": 20000, "out": str(tmp_path),
+                           "no_progress": True})
     assert r64["steps"] == r32["steps"] == 200
     assert r64["max_rel_loss_diff"] <= 1e-9
     assert r64["failures"] == [] and r32["failures"] == [], r32["failures"]

@@ -129,8 +129,8 @@ class DataLoader:
     def __iter__(self):
         order = self.next_order()  # drawn now, not at the first next(): the order is readable right away
         arrays = self._whole_arrays()
-        if arrays is not None:
-            return self._iter_whole(arrays, order)
+        if arrays is not None:  # the order goes to the arrays' device here, once per epoch, never per batch
+            return self._iter_whole(arrays, move(order, name_of(get_array_module(arrays[0]))))
         return self._iter_generic(order)
 
     def _whole_arrays(self):
@@ -143,8 +143,7 @@ class DataLoader:
                 self._whole = tuple(a if target is None else move(a, target) for a in arrays)
         return self._whole
 
-    def _iter_whole(self, arrays, order):
-        idx = move(order, name_of(get_array_module(arrays[0])))
+    def _iter_whole(self, arrays, idx):
         stop = len(self) * self.batch_size
         for i in range(0, stop, self.batch_size):
             sel = idx[i:i + self.batch_size]

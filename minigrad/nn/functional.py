@@ -1,7 +1,7 @@
 """torch.nn.functional look-alike: layers, activations, dropout, losses (fused + composed twins), one_hot."""
 import warnings
 
-from .. import dtypes, ops, random
+from .. import device_checks, dtypes, ops, random
 from ..backend import move
 from ..ops.loss import (
     BCELoss, BCEWithLogitsLoss, L1Loss, MSELoss, NLLLoss, SoftmaxCrossEntropy,
@@ -127,8 +127,7 @@ def _check_class_target(input, target):
 def _check_range(t, C, ignore_index):
     a = t.data
     bad = ((a < 0) | (a >= C)) & (a != ignore_index)
-    if bool(bad.any()):
-        raise IndexError(f"Target {int(a[bad][0])} is out of bounds.")
+    device_checks.check(bad, a, "Target {} is out of bounds.", IndexError)  # on CuPy: at the next sync point
 
 
 def _tname(dtype):

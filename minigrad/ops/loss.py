@@ -8,6 +8,7 @@ import contextlib
 from .. import kernels
 from ..autograd import Function
 from ..backend import get_array_module
+from ..device_checks import all_true, check
 
 
 def _reduce(loss, reduction, denom=None):
@@ -95,10 +96,9 @@ class BCELoss(Function):
 
     def forward(self, x, y):
         xp = self.xp
-        if bool(((x < 0) | (x > 1) | xp.isnan(x)).any()):
-            raise RuntimeError("all elements of input should be between 0 and 1")
-        if bool(((y < 0) | (y > 1) | xp.isnan(y)).any()):
-            raise RuntimeError("all elements of target should be between 0 and 1")
+        # on CuPy these raise at the next sync point (minigrad/device_checks.py)
+        check((x < 0) | (x > 1) | xp.isnan(x), None, "all elements of input should be between 0 and 1")
+        check((y < 0) | (y > 1) | xp.isnan(y), None, "all elements of target should be between 0 and 1")
         self.x, self.y = x, y
         with _quiet(xp):  # torch's kernel: (y - 1) max(log1p(-x), -100) - y max(log x, -100)
             loss = (y - 1) * xp.maximum(xp.log1p(-x), -100.0) - y * xp.maximum(xp.log(x), -100.0)
@@ -182,7 +182,7 @@ class NLLLoss(Function):
     def forward(self, logp, t):
         xp = self.xp
         valid = t != self.ignore_index
-        valid = None if bool(valid.all()) else valid
+        valid = None if all_true(valid) else valid  # on CuPy: the masked path, no sync
         self.t, self.w_t = _class_weights(xp, t, valid, self.weight, logp.dtype)
         self.shape = logp.shape
         loss = -logp[xp.arange(len(t)), self.t]
@@ -245,7 +245,7 @@ class SoftmaxCrossEntropy(Function):
 
     def _class_loss(self, xp, logp, t):
         valid = t != self.ignore_index
-        valid = None if bool(valid.all()) else valid
+        valid = None if all_true(valid) else valid  # on CuPy: the masked path, no sync
         self.t, self.w_t = _class_weights(xp, t, valid, self.weight, logp.dtype)
         self.valid = valid
         loss = -logp[xp.arange(len(t)), self.t]
