@@ -25,8 +25,13 @@ BACKENDS = ["numpy", "cupy_contract", "cupy"]
 
 
 def install_cupy_double(monkeypatch):
-    """Make minigrad see the CuPy double as its cupy for one test (every module that cached the module)."""
+    """Make minigrad see the CuPy double as its cupy for one test (every module that cached the module), with the
+    fused kernels off (the double's compiled kernels raise; dispatch tests turn them on explicitly) and a pending
+    device check of its own (one this test never synced must not fail the next test)."""
     from cupy_double import cupy as double
+
+    monkeypatch.setitem(minigrad.kernels._state, "enabled", False)
+    monkeypatch.setattr(minigrad.device_checks, "_pending", {})
 
     real = (minigrad.backend._cupy, minigrad.backend.cupy)
     for name, mod in list(sys.modules.items()):
@@ -57,18 +62,15 @@ def backend(request):
 
 @pytest.fixture(autouse=True)
 def _cupy_contract(request):
-    """For a cupy_contract case: the double is minigrad's cupy for this test only, with the fused kernels off
-    (the double's compiled kernels raise; dispatch tests turn them on explicitly). Function scope and autouse,
-    so no other test sees the double and hypothesis accepts it."""
+    """For a cupy_contract case: the double is minigrad's cupy for this test only (see install_cupy_double).
+    Function scope and autouse, so no other test sees the double and hypothesis accepts it."""
     callspec = getattr(request.node, "callspec", None)
     if callspec is None or callspec.params.get("backend") != "cupy_contract":
         yield
         return
     install_cupy_double(request.getfixturevalue("monkeypatch"))
-    with minigrad.kernels.disabled():
-        yield
+    yield
     sys.modules["minigrad.random"]._generators.clear()
-    minigrad.device_checks._pending.clear()  # a check this test never synced must not fail the next test
 
 
 @pytest.fixture(autouse=True)
