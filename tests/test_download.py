@@ -186,3 +186,22 @@ def test_official_mirrors_used_when_no_override(tiny, monkeypatch):
     monkeypatch.setenv("MINIGRAD_MIRRORS", "http://127.0.0.1:1/x/ http://127.0.0.1:2")
     assert MNIST.urls(MNIST, TRAIN[1]) == [f"http://127.0.0.1:1/x/mnist/{TRAIN[1]}.gz",
                                            f"http://127.0.0.1:2/mnist/{TRAIN[1]}.gz"]
+
+
+def test_experiment_downloads_into_data_dir(server, tmp_path, monkeypatch):
+    """`make demo`'s path where there is network: the experiment fetches what it lacks, verified, then trains."""
+    shared = os.environ.get("MINIGRAD_DATA")
+    if not shared or not (Path(shared) / "mnist").is_dir():
+        pytest.skip("MINIGRAD_DATA is not set: the real MNIST files are needed")
+    for f in (Path(shared) / "mnist").glob("*.gz"):
+        server.routes[f"/mnist/{f.name}"] = f.read_bytes()
+    monkeypatch.delenv("MINIGRAD_DATA")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MINIGRAD_MIRRORS", server.url)
+    ds_mod.clear_cache()
+    from experiments import mnist_mlp
+
+    m = mnist_mlp.main(["--epochs", "1", "--limit", "500", "--no-progress", "--data-dir", "dl", "--out", "out"])
+    assert files_in(tmp_path / "dl" / "mnist") == sorted(p.rsplit("/", 1)[1] for p in server.routes)
+    assert sorted(server.requests) == sorted(server.routes)  # each file fetched once
+    assert m["test"]["n"] == 10000 and (tmp_path / "out" / "metrics.json").is_file()
