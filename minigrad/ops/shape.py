@@ -95,6 +95,8 @@ class Stack(Function):
 
 
 class Cast(Function):
+    changes_dtype = True
+
     def __init__(self, dtype):
         self.dtype = dtype
 
