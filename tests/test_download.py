@@ -74,6 +74,7 @@ def tiny(tmp_path, monkeypatch):
     monkeypatch.setitem(CHECKSUMS, "mnist", {k: FileSpec(hashlib.md5(v).hexdigest(), len(v),
                                                          hashlib.md5(gz[k]).hexdigest()) for k, v in raw.items()})
     monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+    monkeypatch.delenv("MINIGRAD_MIRRORS", raising=False)
     monkeypatch.chdir(tmp_path)
     ds_mod.clear_cache()
     yield type("Tiny", (), dict(images=images, raw=raw, gz=gz, root=tmp_path / "root"))
