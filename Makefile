@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DATA_DEFAULT := $(wildcard ../shared/data)
 export MINIGRAD_DATA ?= $(if $(DATA_DEFAULT),$(abspath $(DATA_DEFAULT)),)
 
-.PHONY: demo test bench gpu-check clean-venv
+.PHONY: demo test test-oldest bench gpu-check clean-venv
 
 $(VENV)/.stamp-base: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,18 @@ demo: $(VENV)/.stamp-base  # minigrad alone: the demo needs no torch
 test: $(VENV)/.stamp-test
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest -q -ra
 
+# The oldest dependency set setup.cfg claims (.ci/oldest-constraints.txt), in its own venv, whole suite.
+OLDEST_VENV ?= .venv-oldest
+$(OLDEST_VENV)/.stamp: setup.cfg pyproject.toml .ci/oldest-constraints.txt
+	rm -rf $(OLDEST_VENV) && $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install -q -c .ci/oldest-constraints.txt -e '.[test]'
+	$(OLDEST_VENV)/bin/python -m pip check
+	touch $@
+
+test-oldest: $(OLDEST_VENV)/.stamp
+	$(OLDEST_VENV)/bin/python -c "import numpy, torch; print('oldest set: torch', torch.__version__, 'numpy', numpy.__version__)"
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(OLDEST_VENV)/bin/python -m pytest -q -ra
+
 bench: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.epoch
 
@@ -30,4 +42,4 @@ gpu-check:  # on a lent GPU machine, < 8 min: from the working tree, no install;
 	PYTHONPATH=. $(PYTHON) -m benchmarks.gpu_check
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(OLDEST_VENV)

@@ -10,6 +10,10 @@ import time
 
 import numpy as np
 
+from experiments.cli import (  # noqa: F401  (re-exported: benchmarks use common.cli, common.positive_int, ...)
+    UsageError, cli, nonnegative_int, positive_int, require_gpu, require_torch, unit_interval, writable_dir,
+)
+
 
 def machine():
     """CPU, cores, BLAS, GPU and library versions, printed by every benchmark."""
@@ -108,8 +112,8 @@ def pairwise(times, ref_times, prefix="ratio"):
 def base_parser(doc):
     p = argparse.ArgumentParser(description=doc.strip().splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--rounds", type=int, default=5, help="timed rounds per engine")
-    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
+    p.add_argument("--rounds", type=positive_int, default=5, help="timed rounds per engine")
+    p.add_argument("--warmup", type=nonnegative_int, default=1, help="untimed rounds first")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                    help="cpu: numpy vs torch CPU; cuda: cupy vs torch CUDA (TF32 off)")
     p.add_argument("--json", default=None, help="write results here (default benchmarks/out/NAME.json)")
@@ -122,8 +126,12 @@ def add_data_arg(p):
                         "or random pixels outright (same shapes, same work)")
 
 
+def default_json(name):
+    return os.path.join(os.path.dirname(__file__), "out", f"{name}.json")
+
+
 def write(name, result, path=None):
-    path = path or os.path.join(os.path.dirname(__file__), "out", f"{name}.json")
+    path = path or default_json(name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump(result, f, indent=2)
@@ -132,42 +140,23 @@ def write(name, result, path=None):
 
 
 def require_device(device):
-    """Exit with a clear message when --device cuda is asked for on a machine that cannot run it."""
-    if device != "cuda":
-        return
-    from minigrad.backend import cupy_available, require_cupy_error
-
-    problems = []
-    if not cupy_available():
-        problems.append(str(require_cupy_error()))
-    try:
-        import torch
-
-        if not torch.cuda.is_available():
-            problems.append(f"torch {torch.__version__} sees no CUDA GPU (torch.cuda.is_available() is False).")
-    except ImportError:
-        problems.append("torch is not installed.")
-    if problems:
-        raise NoDevice("error: --device cuda needs a CUDA GPU usable by both CuPy and torch. "
-                       + " ".join(problems) + " Run with --device cpu instead.")
-
-
-class NoDevice(SystemExit):
-    """Exit status 2 (a usage error, as argparse's) after printing the reason to stderr; str() is the reason."""
-
-    def __init__(self, message):
-        print(message, file=sys.stderr)
-        super().__init__(2)
-        self.message = message
-
-    def __str__(self):
-        return self.message
+    """UsageError (exit code 2 under `cli`) when --device cuda is asked for on a machine that cannot run it."""
+    if device == "cuda":
+        require_gpu(("minigrad", "torch"), "--device cuda", "--device cpu")
 
 
 def start(parser, argv, name):
-    """Parse the flags, check the device, print the machine; returns (args, machine info, command line)."""
+    """Parse the flags, check torch, the device and the output paths, print the machine.
+
+    Returns (args, machine info, command line). Every check runs before any timing starts.
+    """
     args = parser.parse_args(argv)
+    require_torch("every benchmark (it times minigrad against torch)")
     require_device(args.device)
+    json_path = args.json or default_json(out_name(name, args.device))
+    writable_dir(os.path.dirname(os.path.abspath(json_path)), "--json")
+    if getattr(args, "plot", None):
+        writable_dir(os.path.dirname(os.path.abspath(args.plot)), "--plot")
     info = machine()
     print_machine(info)
     return args, info, command(name, argv)

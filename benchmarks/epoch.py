@@ -27,7 +27,7 @@ def load_images(n=54000, seed=0, source="mnist"):
         try:
             from experiments.common import load_arrays
 
-            X, y, _, _ = load_arrays("mnist")
+            X, y, _, _ = load_arrays("mnist", download=False)  # a benchmark never downloads
             return X[:n], y[:n], "MNIST"
         except Exception as e:  # no data: same shapes, same work
             print(f"(MNIST not found: {type(e).__name__}; timing on random pixels of the same shape)")
@@ -170,10 +170,11 @@ def gemm_floor(X, batch_size, dtype, sizes=SIZES):
     return run
 
 
+@common.cli
 def main(argv=None):
     p = common.base_parser(__doc__)
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--n", type=int, default=54000, help="images per epoch")
+    p.add_argument("--batch-size", type=common.positive_int, default=100)
+    p.add_argument("--n", type=common.positive_int, default=54000, help="images per epoch")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--no-numpy-update", action="store_true",
                    help="skip the extra minigrad series with the fused kernels off")

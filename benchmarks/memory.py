@@ -227,13 +227,14 @@ def summarize(runs):
     return res
 
 
+@common.cli
 def main(argv=None):
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=1, warmup=0)
     p._option_string_actions["--rounds"].help = "pairs of fresh subprocesses (one per engine) to run"
     p._option_string_actions["--warmup"].help = argparse.SUPPRESS  # nothing to warm: each run is a fresh process
-    p.add_argument("--n", type=int, default=54000, help="images in the epoch")
-    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--n", type=common.positive_int, default=54000, help="images in the epoch")
+    p.add_argument("--batch-size", type=common.positive_int, default=100)
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     common.add_data_arg(p)
     p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))

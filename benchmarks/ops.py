@@ -97,11 +97,13 @@ def op_pair(name, E, rng, batch=100):
     raise ValueError(f"unknown op {name!r}; choose from {', '.join(ALL)}")
 
 
+@common.cli
 def main(argv=None):
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=10, warmup=2)
-    p.add_argument("--iters", type=int, default=50, help="calls per timed round (the time reported is per call)")
-    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--iters", type=common.positive_int, default=50,
+                   help="calls per timed round (the time reported is per call)")
+    p.add_argument("--batch-size", type=common.positive_int, default=100)
     p.add_argument("--ops", nargs="+", choices=ALL, default=list(ALL), metavar="OP",
                    help=f"which ops to time: {' '.join(ALL)}")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")

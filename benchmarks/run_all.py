@@ -65,7 +65,9 @@ def run(name, argv, in_process=False):
     if in_process:
         return importlib.import_module(f"benchmarks.{name}").main(argv)
     root = os.path.dirname(HERE)
-    subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *argv], cwd=root, check=True)
+    code = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *argv], cwd=root).returncode
+    if code:  # the benchmark has said why on stderr; stop with its exit code, no second traceback
+        raise SystemExit(code)
 
 
 # ---- RESULTS.md ------------------------------------------------------------------------------------------
@@ -190,6 +192,7 @@ def report(out_dir, results_path):
     return text
 
 
+@common.cli
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -202,7 +205,10 @@ def main(argv=None):
     p.add_argument("--out-dir", default=os.path.join(HERE, "out"), help="where the JSON files are")
     p.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"), help="the report to write")
     args = p.parse_args(argv)
+    common.writable_dir(args.out_dir, "--out-dir")
+    common.writable_dir(os.path.dirname(os.path.abspath(args.results)), "--results")
     if not args.report_only:
+        common.require_torch("benchmarks.run_all")
         common.require_device(args.device)
         for name, bench_argv in plan(args):
             run(name, bench_argv, args.in_process)

@@ -61,15 +61,17 @@ def plot(result, path):
     print(f"wrote {path}")
 
 
+@common.cli
 def main(argv=None):
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=3, warmup=1)
-    p.add_argument("--n", type=int, default=6000, help="images per epoch")
-    p.add_argument("--n-small", type=int, default=600, help="images actually run for batches below --small-below")
-    p.add_argument("--small-below", type=int, default=64)
-    p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 16, 64, 256, 1024, 4096])
-    p.add_argument("--widths", type=int, nargs="+", default=[100, 200, 400, 800])
-    p.add_argument("--width-batch", type=int, default=100, help="batch size of the width sweep")
+    p.add_argument("--n", type=common.positive_int, default=6000, help="images per epoch")
+    p.add_argument("--n-small", type=common.positive_int, default=600,
+                   help="images actually run for batches below --small-below")
+    p.add_argument("--small-below", type=common.positive_int, default=64)
+    p.add_argument("--batch-sizes", type=common.positive_int, nargs="+", default=[1, 4, 16, 64, 256, 1024, 4096])
+    p.add_argument("--widths", type=common.positive_int, nargs="+", default=[100, 200, 400, 800])
+    p.add_argument("--width-batch", type=common.positive_int, default=100, help="batch size of the width sweep")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     common.add_data_arg(p)
     p.add_argument("--plot", default=None, help="figure path (default benchmarks/scaling[_cuda].png)")

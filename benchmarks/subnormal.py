@@ -107,19 +107,21 @@ def divider(device, params):
     return run
 
 
+@common.cli
 def main(argv=None):
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=10)
-    p.add_argument("--iters", type=int, default=20, help="steps per timed round")
-    p.add_argument("--n", type=int, default=N_MLP, help="entries in the parameter (default: the MLP's count)")
-    p.add_argument("--frac", type=float, default=0.06, help="synthetic: share of m made subnormal")
-    p.add_argument("--train-epochs", type=int, default=0,
+    p.add_argument("--iters", type=common.positive_int, default=20, help="steps per timed round")
+    p.add_argument("--n", type=common.positive_int, default=N_MLP,
+                   help="entries in the parameter (default: the MLP's count)")
+    p.add_argument("--frac", type=common.unit_interval, default=0.06, help="synthetic: share of m made subnormal")
+    p.add_argument("--train-epochs", type=common.nonnegative_int, default=0,
                    help="use the MLP's own state after this many epochs of training instead (0: synthetic)")
     common.add_data_arg(p)
     args, info, cmd = common.start(p, argv, "subnormal")
     if args.train_epochs > 0:
         if args.data == "random":
-            raise SystemExit("error: --train-epochs trains on MNIST; --data random is for synthetic arrays only")
+            raise common.UsageError("--train-epochs trains on MNIST; --data random is for synthetic arrays only")
         params = trained(args.train_epochs)
     else:
         params = synthetic(args.n, args.frac)

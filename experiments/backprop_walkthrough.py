@@ -181,10 +181,11 @@ def run(cfg):
     return metrics
 
 
+@common.cli
 def main(argv=None):
     parser = common.parser_for(__doc__, CONFIG, training=False)
     parser.set_defaults(dtype=CONFIG["dtype"])
-    args = parser.parse_args(argv)
+    args = common.parse(parser, argv, uses_torch=True)
     return run(common.config_from_args(args))
 
 

@@ -10,6 +10,10 @@ import time
 
 import numpy as np
 
+from experiments.cli import (  # noqa: F401  (re-exported: experiments use common.cli, ...)
+    UsageError, cli, nonnegative_float, positive_float, positive_int, require_gpu, require_torch, writable_dir,
+)
+
 COMMON_FLAGS = ("backend", "engine", "epochs", "batch_size", "lr", "optimizer", "seed", "data_dir", "out")
 
 
@@ -27,9 +31,9 @@ def add_common_args(parser, cfg, training=True):
         parser.add_argument("--out", default=cfg.get("out"), help="folder for the JSON and figures")
         parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"))
         return parser
-    parser.add_argument("--epochs", type=int, default=cfg["epochs"])
-    parser.add_argument("--batch-size", type=int, default=cfg["batch_size"])
-    parser.add_argument("--lr", type=float, default=cfg["lr"])
+    parser.add_argument("--epochs", type=positive_int, default=cfg["epochs"])
+    parser.add_argument("--batch-size", type=positive_int, default=cfg["batch_size"])
+    parser.add_argument("--lr", type=positive_float, default=cfg["lr"])
     parser.add_argument("--optimizer", default=cfg["optimizer"],
                         choices=["sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"])
     parser.add_argument("--seed", type=int, default=cfg.get("seed", 0))
@@ -37,10 +41,26 @@ def add_common_args(parser, cfg, training=True):
                         help="folder with the IDX files (default: $MINIGRAD_DATA, then ./data)")
     parser.add_argument("--out", default=cfg.get("out"), help="folder for metrics.json and figures")
     parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"))
-    parser.add_argument("--limit", type=int, default=cfg.get("limit"),
+    parser.add_argument("--limit", type=positive_int, default=cfg.get("limit"),
                         help="use only the first N training images (quick runs and tests)")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
     return parser
+
+
+def parse(parser, argv, uses_torch=False):
+    """parse_args, then the checks that need the machine (torch, GPU, --out), before any work starts.
+
+    uses_torch: the experiment runs torch whatever --engine says (it compares against it).
+    """
+    args = parser.parse_args(argv)
+    engines = {getattr(args, "engine", "minigrad")} | ({"torch"} if uses_torch else set())
+    if "torch" in engines:
+        require_torch("this experiment" if uses_torch else "--engine torch")
+    if getattr(args, "backend", "numpy") == "cupy":
+        require_gpu(engines)
+    if getattr(args, "out", None):
+        writable_dir(args.out)
+    return args
 
 
 def config_from_args(args):
@@ -171,15 +191,18 @@ def progress(total, desc, enabled=True):
     return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
 
 
-def load_arrays(name="mnist", data_dir=None, normalize=None):
-    """(X_train, y_train, X_test, y_test) as host arrays: X float32 (N, 784) in [0, 1] (then normalised)."""
+def load_arrays(name="mnist", data_dir=None, normalize=None, download=True):
+    """(X_train, y_train, X_test, y_test) as host arrays: X float32 (N, 784) in [0, 1] (then normalised).
+
+    Files not found locally are downloaded (verified) into data_dir or ./data unless download=False.
+    """
     from minigrad.data import FashionMNIST, MNIST
     from minigrad.backend import to_numpy
 
     cls = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "fashion_mnist": FashionMNIST}[name]
     out = []
     for train in (True, False):
-        ds = cls(root=data_dir, train=train)
+        ds = cls(root=data_dir, train=train, download=download)
         images = to_numpy(getattr(ds.data, "data", ds.data))
         labels = to_numpy(getattr(ds.targets, "data", ds.targets)).astype(np.int64)
         X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)  # torchvision ToTensor

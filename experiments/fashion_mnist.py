@@ -184,12 +184,13 @@ def plot_confusions(results, names, path):
     return common.savefig(fig, path)
 
 
+@common.cli
 def main(argv=None):
     parser = common.parser_for(__doc__, CONFIG)
     parser.add_argument("--variant", choices=["both", "single"], default=CONFIG["variant"],
                         help="both: SGD (--lr) and Adam (--adam-lr) side by side; single: only --optimizer")
-    parser.add_argument("--adam-lr", type=float, default=CONFIG["adam_lr"])
-    args = parser.parse_args(argv)
+    parser.add_argument("--adam-lr", type=common.positive_float, default=CONFIG["adam_lr"])
+    args = common.parse(parser, argv)
     return run(common.config_from_args(args))
 
 

@@ -110,11 +110,12 @@ def plot(curves, target, what, path, engine):
     return common.savefig(fig, path)
 
 
+@common.cli
 def main(argv=None):
     parser = common.parser_for(__doc__, CONFIG, training=False)
-    parser.add_argument("--points", type=int, default=CONFIG["points"])
+    parser.add_argument("--points", type=common.positive_int, default=CONFIG["points"])
     parser.add_argument("--target", type=float, default=CONFIG["target"], choices=[0.0, 1.0])
-    args = parser.parse_args(argv)
+    args = common.parse(parser, argv, uses_torch=True)
     return run(common.config_from_args(args))
 
 

@@ -150,12 +150,13 @@ def plot_confusions(results, cfg, path):
     return common.savefig(fig, path)
 
 
+@common.cli
 def main(argv=None):
     parser = common.parser_for(__doc__, CONFIG)
     parser.add_argument("--losses", nargs="+", choices=["l1", "bce"], default=list(CONFIG["losses"]),
                         help="losses to train, each from the same initial weights")
-    parser.add_argument("--eval-every", type=int, default=CONFIG["eval_every"])
-    args = parser.parse_args(argv)
+    parser.add_argument("--eval-every", type=common.positive_int, default=CONFIG["eval_every"])
+    args = common.parse(parser, argv)
     return run(common.config_from_args(args))
 
 

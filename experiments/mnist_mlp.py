@@ -94,10 +94,11 @@ def plot(history, path, test):
     return common.savefig(fig, path)
 
 
+@common.cli
 def main(argv=None):
     parser = common.parser_for(__doc__, CONFIG)
-    parser.add_argument("--weight-decay", type=float, default=CONFIG["weight_decay"])
-    args = parser.parse_args(argv)
+    parser.add_argument("--weight-decay", type=common.nonnegative_float, default=CONFIG["weight_decay"])
+    args = common.parse(parser, argv)
     return run(common.config_from_args(args))
 
 

@@ -10,6 +10,8 @@ float32-vs-float64 drift (`band_factor` x max |L_torch32 - L_torch64| on `band_w
 float64 run of the same model, which `--dtypes float64,float32` provides).
     python -m experiments.parity --runs mlp-adam,ffn-sgd --dtypes float64,float32 --epochs 1
 """
+import argparse
+
 import numpy as np
 
 from experiments import common
@@ -289,23 +291,36 @@ def plot(records, path):
     return common.savefig(fig, path)
 
 
-def main(argv=None):
-    import argparse
+def comma_list(allowed):
+    """argparse type: a comma-separated list whose items are all in `allowed`."""
+    def parse(text):
+        items = [t for t in text.split(",") if t]
+        bad = [t for t in items if t not in allowed]
+        if bad or not items:
+            raise argparse.ArgumentTypeError(f"{','.join(bad) or 'nothing'}: choose from {', '.join(allowed)}")
+        return ",".join(items)
+    parse.__name__ = "comma-separated list"
+    return parse
 
+
+@common.cli
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--runs", default=CONFIG["runs"], help=f"comma-separated, of {', '.join(RUNS)}")
-    p.add_argument("--dtypes", default=CONFIG["dtypes"])
+    p.add_argument("--runs", type=comma_list(list(RUNS)), default=CONFIG["runs"],
+                   help=f"comma-separated, of {', '.join(RUNS)}")
+    p.add_argument("--dtypes", type=comma_list(["float32", "float64"]), default=CONFIG["dtypes"])
     p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                    help="numpy vs torch CPU, or cupy vs torch CUDA (TF32 off in both)")
-    for flag in ("epochs", "batch_size", "seed", "limit", "check_every"):
-        p.add_argument("--" + flag.replace("_", "-"), type=int, default=CONFIG.get(flag))
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--optimizer", default=None)
+    for flag in ("epochs", "batch_size", "limit", "check_every"):
+        p.add_argument("--" + flag.replace("_", "-"), type=common.positive_int, default=CONFIG.get(flag))
+    p.add_argument("--seed", type=int, default=CONFIG.get("seed"))
+    p.add_argument("--lr", type=common.positive_float, default=None)
+    p.add_argument("--optimizer", default=None, choices=["sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"])
     p.add_argument("--data-dir", default=None)
     p.add_argument("--out", default=CONFIG["out"])
     p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
+    args = common.parse(p, argv, uses_torch=True)
     records = run(vars(args))
     failed = [r for r in records if r["failures"]]
     raise SystemExit(1 if failed else 0)

@@ -16,6 +16,9 @@ def _bind_tensor(tensor_cls, as_operand_fn):
 
 
 _state = threading.local()
+# NumPy 1.x casts by value: a 0-d float32 result met with a Python float (sigmoid of a 0-d tensor, a loss sum / N)
+# comes out float64. NumPy 2 (NEP 50) and torch keep float32; Function narrows such results back.
+_VALUE_BASED_CASTING = int(numpy.__version__.split(".")[0]) < 2
 
 
 def is_grad_enabled():
@@ -81,6 +84,7 @@ class Function:
     promote = False  # binary arithmetic: cast inputs to one torch-promoted dtype first
     float_only = False  # integer inputs are cast to the default float dtype (torch.exp(int) is float)
     differentiable = True
+    changes_dtype = False  # only Cast widens a float on purpose; see _narrow_0d
 
     def __call__(self, *inputs):
         ts = inputs
@@ -98,6 +102,8 @@ class Function:
             xs = [x if x.dtype.kind == "f" else x.astype(dtypes.get_default_dtype()) for x in xs]
         self.xp = get_array_module(xs[0]) if _cupy is not None else numpy
         y = self.forward(*xs)
+        if _VALUE_BASED_CASTING and not self.changes_dtype:
+            y = _narrow_0d(y, xs)
         needs = False
         if self.differentiable and getattr(_state, "enabled", True):
             for t in ts:
@@ -175,6 +181,17 @@ class AccumulateGrad:
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def _narrow_0d(y, xs):
+    """A 0-d float result wider than every float input back to the widest input float dtype (NumPy 1.x only)."""
+    if getattr(y, "ndim", None) != 0 or y.dtype.kind != "f":
+        return y
+    floats = [x.dtype for x in xs if x.dtype.kind == "f"]
+    if not floats:
+        return y
+    want = max(floats, key=lambda d: d.itemsize)
+    return y.astype(want) if y.dtype.itemsize > want.itemsize else y
 
 
 def _promote(ts, xs):

@@ -57,11 +57,13 @@ def test_help(name, capsys):
 
 @pytest.mark.skipif(_gpu_usable(), reason="a GPU is present: --device cuda would run, not fail")
 @pytest.mark.parametrize("name", MODULES + ("run_all",))
-def test_cuda_without_gpu_fails_clearly(name):
+def test_cuda_without_gpu_fails_clearly(name, tmp_path, capsys):
+    argv = ["--device", "cuda"] + (["--out-dir", str(tmp_path)] if name == "run_all" else [])
     with pytest.raises(SystemExit) as e:
-        importlib.import_module(f"benchmarks.{name}").main(["--device", "cuda"])
-    msg = str(e.value)
-    assert e.value.code == 2 and "--device cuda" in msg and "GPU" in msg and "--device cpu" in msg
+        importlib.import_module(f"benchmarks.{name}").main(argv)
+    msg = capsys.readouterr().err
+    assert e.value.code == 2 and "Traceback" not in msg
+    assert "--device cuda" in msg and "GPU" in msg and "--device cpu" in msg
 
 
 def test_require_device_dispatch(monkeypatch):
@@ -72,12 +74,12 @@ def test_require_device_dispatch(monkeypatch):
     assert common.require_device("cpu") is None and common.sync_for("cpu") is None
     monkeypatch.setattr(minigrad.backend, "cupy_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(SystemExit, match="torch .* sees no CUDA GPU"):
+    with pytest.raises(common.UsageError, match="torch .* sees no CUDA GPU"):
         common.require_device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert common.require_device("cuda") is None  # both engines see a GPU: no error
     monkeypatch.setattr(minigrad.backend, "cupy_available", lambda: False)
-    with pytest.raises(SystemExit, match="CuPy"):
+    with pytest.raises(common.UsageError, match="CuPy"):
         common.require_device("cuda")
 
 
@@ -221,11 +223,13 @@ def test_subnormal_conditions_hold_while_stepping():
             assert subnormal.subnormal_count(m) == want
 
 
-def test_subnormal_train_epochs_refuses_random_data():
+def test_subnormal_train_epochs_refuses_random_data(tmp_path, capsys):
     from benchmarks import subnormal
 
-    with pytest.raises(SystemExit, match="MNIST"):
-        subnormal.main(["--train-epochs", "1", "--data", "random"])
+    with pytest.raises(SystemExit) as e:
+        subnormal.main(["--train-epochs", "1", "--data", "random", "--json", str(tmp_path / "s.json")])
+    msg = capsys.readouterr().err
+    assert e.value.code == 2 and "MNIST" in msg and "--data random" in msg
 
 
 def test_results_md_is_built_from_json(suite, tmp_path):

@@ -164,6 +164,7 @@ def fake(tmp_path, monkeypatch):
     specs = {k: FileSpec(hashlib.md5(v).hexdigest(), len(v), hashlib.md5(gz[k]).hexdigest()) for k, v in raw.items()}
     monkeypatch.setitem(CHECKSUMS, "mnist", specs)
     monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+    monkeypatch.delenv("MINIGRAD_MIRRORS", raising=False)  # the official mirrors (FakeNet stands in for them)
     monkeypatch.chdir(tmp_path)
     ds_mod.clear_cache()
     yield type("Fake", (), dict(images=images, labels=labels, raw=raw, gz=gz, specs=specs, root=tmp_path / "root"))

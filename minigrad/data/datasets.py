@@ -149,7 +149,7 @@ class MNIST:
                 if os.path.isfile(path):
                     return load_verified(path, self.key, fname, magic)
         if download:
-            return self._download(fname, magic)
+            return self._download(fname, magic, dirs)
         looked = "\n".join(f"  {d}/{fname}[.gz]" for d in dirs)
         if not os.environ.get("MINIGRAD_DATA"):
             looked += "\n  ($MINIGRAD_DATA is not set)"
@@ -159,32 +159,52 @@ class MNIST:
             f"export MINIGRAD_DATA=/path/to/shared/data), or pass root=<that folder>, or pass download=True "
             f"to fetch it from the official mirrors.")
 
-    def _download(self, fname, magic):
-        """Fetch fname.gz from each mirror in turn into a temp file; rename into place once verified."""
+    def urls(self, fname):
+        """Where fname.gz is fetched from, in order: $MINIGRAD_MIRRORS (base URLs of folders laid out as
+        ours, <base>/mnist/<file>.gz) when set, else the official mirrors."""
+        bases = os.environ.get("MINIGRAD_MIRRORS", "").split()
+        if bases:
+            return [b.rstrip("/") + f"/{self.key}/{fname}.gz" for b in bases]
+        return [m + fname + ".gz" for m in self.mirrors]
+
+    def _download(self, fname, magic, looked=()):
+        """Fetch fname.gz from each mirror in turn into a temp file; rename into place once verified.
+
+        The temp file ends in .part, a name the search never matches, and is removed on any failure, so a
+        cut-short download can never pass for the real file.
+        """
         dest_dir = Path(self.root if self.root is not None else "data").absolute() / self.key
-        dest_dir.mkdir(parents=True, exist_ok=True)
         errors = []
-        for mirror in self.mirrors:
-            url = mirror + fname + ".gz"
+        try:
+            dest_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            errors.append(f"creating the download folder {dest_dir}: {e.strerror or e}")
+        for url in self.urls(fname) if not errors else ():
             fd, tmp = tempfile.mkstemp(prefix=fname + ".", suffix=".part", dir=dest_dir)
             try:
-                with os.fdopen(fd, "wb") as f, urlopen(url, timeout=60) as r:
-                    while True:
-                        chunk = r.read(1 << 20)
-                        if not chunk:
-                            break
-                        f.write(chunk)
+                with os.fdopen(fd, "wb") as f:
+                    _fetch(url, f, fname + ".gz")
                 arr = load_verified(tmp, self.key, fname, magic, label=url, cache=False)
+                os.replace(tmp, dest_dir / (fname + ".gz"))
+                return arr
             except Exception as e:  # network error or bad bytes: this mirror failed, try the next
-                errors.append(f"  {url}: {e}")
-                os.unlink(tmp)
-                continue
-            os.replace(tmp, dest_dir / (fname + ".gz"))
-            return arr
-        raise DatasetNotFoundError(
-            f"{type(self).__name__}: could not download {fname}.gz from any mirror:\n" + "\n".join(errors) +
-            f"\nTo fix: copy the files into {dest_dir} (or set MINIGRAD_DATA to a folder holding "
-            f"{self.folders[0]}/), or retry when the network is up.")
+                errors.append(f"{url} ({_reason(e)})")
+            finally:  # also on Ctrl-C: no .part file outlives its download
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        raise DatasetNotFoundError(self._not_found_paragraph(fname, looked, errors, dest_dir))
+
+    def _not_found_paragraph(self, fname, looked, errors, dest_dir):
+        """Where we looked, what we tried, how to place the files: one paragraph, for people, not tracebacks."""
+        files = ", ".join(f + ".gz" for f in CHECKSUMS[self.key])
+        env = os.environ.get("MINIGRAD_DATA")
+        return (f"{type(self).__name__}: {fname}.gz is not on this machine and could not be downloaded. "
+                f"Looked in: {', '.join(looked) or '(nowhere)'}"
+                f"{'' if env else ' ($MINIGRAD_DATA is not set)'}. "
+                f"Tried: {'; '.join(errors)}. "
+                f"To fix: on a machine with network, download {files} (from one of the addresses above) and put "
+                f"them in {dest_dir}/, or point $MINIGRAD_DATA (or root=, or --data-dir) at a folder that holds "
+                f"{self.key}/ with them; then run again.")
 
 
 class FashionMNIST(MNIST):
@@ -198,6 +218,34 @@ class FashionMNIST(MNIST):
         "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
     )
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+def _fetch(url, f, desc):
+    """Copy url's body into the open file f with a progress bar; a body shorter than announced raises."""
+    from tqdm import tqdm
+
+    with urlopen(url, timeout=60) as r:
+        headers = getattr(r, "headers", None)
+        total = int(headers["Content-Length"]) if headers is not None and headers.get("Content-Length") else None
+        got = 0
+        with tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, leave=False) as bar:
+            while True:
+                chunk = r.read(1 << 20)
+                if not chunk:
+                    break
+                f.write(chunk)
+                got += len(chunk)
+                bar.update(len(chunk))
+    if total is not None and got != total:
+        raise IDXError(f"download cut short: {got} of {total} bytes")
+
+
+def _reason(e):
+    """A network or verification error in a few words (urllib nests the cause in .reason)."""
+    reason = getattr(e, "reason", None)
+    if isinstance(reason, BaseException):
+        return _reason(reason)
+    return str(getattr(e, "strerror", None) or e) if not isinstance(e, IDXError) else str(e)
 
 
 def load_verified(path, key, fname, magic, label=None, cache=True):

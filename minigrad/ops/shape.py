@@ -109,6 +109,7 @@ class Stack(Function):
 
 class Cast(Function):
     torch_name = "ToCopyBackward0"
+    changes_dtype = True
 
     def __init__(self, dtype):
         self.dtype = dtype

@@ -155,7 +155,8 @@ class ReLU(Function):
         if fused is not None:
             y, self.mask = fused
             return y
-        y = self.xp.maximum(x, 0)
+        zero = x.dtype.type(0)  # not a Python 0: NumPy 1.x would widen a 0-d float32 x against it to float64
+        y = self.xp.maximum(x, zero)
         self.mask = ~(y <= 0)  # NaN passes its gradient, as torch's threshold_backward
         return y
 
@@ -164,7 +165,7 @@ class ReLU(Function):
         gx = kernels.relu_backward(gy, self.mask)
         if gx is None:
             gx = gy * self.mask
-            gx += 0.0  # -0.0 + 0.0 = +0.0: torch's zeros carry no sign; cheaper than where()
+            gx += gx.dtype.type(0)  # -0.0 + 0.0 = +0.0: torch's zeros carry no sign; cheaper than where()
         return gx
 
 

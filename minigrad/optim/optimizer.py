@@ -179,6 +179,8 @@ class Optimizer:
                 state[k] = v
         for g, s in zip(groups, saved_groups):
             s["params"] = g["params"]
+            for key, value in self.defaults.items():  # a state dict from an older torch lacks newer options
+                s.setdefault(key, value)  # (Adam's decoupled_weight_decay): their defaults, as torch's __setstate__
             if "param_names" in g and "param_names" not in s:
                 s["param_names"] = g["param_names"]
         self.state = state

@@ -1,0 +1,93 @@
+"""Command-line handling shared by every experiment and benchmark: a user's mistake is one message, exit code 2.
+
+Mistakes in flags (a negative epoch count, a zero learning rate) are caught by argparse types here; mistakes
+about the machine (no data, no GPU, no torch, an --out that cannot be written) are checked before any work
+starts where they can be, and otherwise raised as the exceptions in USER_ERRORS, which `cli` turns into
+`error: ...` on stderr and exit code 2 instead of a traceback. Anything else is a bug and keeps its traceback.
+"""
+import argparse
+import functools
+import math
+import os
+import sys
+import tempfile
+
+from minigrad.data import DatasetNotFoundError, IDXError
+
+EXIT_USAGE = 2  # what argparse uses for bad flags, so every user error exits the same way
+
+
+class UsageError(Exception):
+    """The command cannot run as asked on this machine (missing GPU, missing torch, unwritable output)."""
+
+
+USER_ERRORS = (UsageError, DatasetNotFoundError, IDXError)  # IDXError covers ChecksumError and damaged files
+
+
+def cli(main):
+    """Decorator for main(argv): user errors print one `error:` message on stderr and exit with code 2."""
+    @functools.wraps(main)
+    def wrapped(argv=None):
+        try:
+            return main(argv)
+        except USER_ERRORS as e:
+            print(f"error: {e}", file=sys.stderr)
+            raise SystemExit(EXIT_USAGE) from None
+    return wrapped
+
+
+def _number(kind, cast, ok, what):
+    def parse(text):
+        try:
+            v = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return v
+    parse.__name__ = kind  # argparse names the type in its messages
+    return parse
+
+
+positive_int = _number("positive_int", int, lambda v: v > 0, "a positive integer")
+nonnegative_int = _number("nonnegative_int", int, lambda v: v >= 0, "an integer >= 0")
+positive_float = _number("positive_float", float, lambda v: v > 0 and math.isfinite(v), "a positive number")
+unit_interval = _number("unit_interval", float, lambda v: 0 <= v <= 1, "a number from 0 to 1")
+nonnegative_float = _number("nonnegative_float", float, lambda v: v >= 0 and math.isfinite(v), "a number >= 0")
+
+
+def writable_dir(path, flag="--out"):
+    """Create folder `path` if needed and prove a file can be written there, before hours of training."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise UsageError(f"{flag} {path}: cannot write there ({e.strerror or e}). "
+                         f"Choose a folder you can write to.") from None
+    return path
+
+
+def require_torch(why):
+    """Import torch, or raise UsageError saying why it is needed and how to install it."""
+    try:
+        import torch
+    except ImportError:
+        raise UsageError(f"{why} needs PyTorch, which is not installed: pip install -e '.[test]' "
+                         f"(or `make test`, which installs it into .venv).") from None
+    return torch
+
+
+def require_gpu(engines, flag="--backend cupy", instead="--backend numpy"):
+    """Raise UsageError unless every engine in `engines` ('minigrad', 'torch') can use a CUDA GPU here."""
+    from minigrad.backend import cupy_available, require_cupy_error
+
+    problems = []
+    if "minigrad" in engines and not cupy_available():
+        problems.append(str(require_cupy_error()))
+    if "torch" in engines:
+        torch = require_torch(flag)
+        if not torch.cuda.is_available():
+            problems.append(f"torch {torch.__version__} sees no CUDA GPU (torch.cuda.is_available() is False).")
+    if problems:
+        raise UsageError(f"{flag} needs a CUDA GPU: " + " ".join(problems) + f" Run with {instead} instead.")
