@@ -331,7 +331,7 @@ def _build():
         with warnings.catch_warnings():  # numpy.bytes & co. warn on access
             warnings.simplefilter("ignore")
             has_np = hasattr(numpy, name)
-        if kind == "numpy":
+        if kind == "numpy" and has_np:  # NumPy 1.x lacks some (numpy.bool): so does CuPy over it
             setattr(mod, name, getattr(numpy, name))
         elif kind == "ufunc" and has_np:
             setattr(mod, name, ufunc(name, entry["nin"], entry["nout"], entry["methods"]))
