@@ -84,7 +84,8 @@ def run(cfg):
         # test error per epoch is reported for the curve only; nothing is chosen by it (no early stopping)
         _, te_acc, _ = common.evaluate(E, model, loss_fn, X_te, y_te)
         va_err = 1 - common.evaluate(E, model, loss_fn, X_va, y_va)[1] if X_va is not None else None
-        for k, v in zip(("train_loss", "val_error", "test_error", "epoch_seconds"), (tl, va_err, 1 - te_acc, t.seconds)):
+        for k, v in zip(("train_loss", "val_error", "test_error", "epoch_seconds"),
+                        (tl, va_err, 1 - te_acc, t.seconds)):
             history[k].append(v)
         val = f"  val err {100 * va_err:.2f}%" if va_err is not None else ""
         print(f"epoch {epoch + 1:3d}  train loss {tl:.4f}{val}  test err {100 * (1 - te_acc):.2f}%  ({t.seconds:.1f}s)",

@@ -74,8 +74,8 @@ def test_batchnorm1d_module_train_then_eval_matches_torch(backend, dtype, kwargs
     rng = np.random.default_rng(11)
     C = 4
     bn = nn.BatchNorm1d(C, **kwargs).to(np.dtype(dtype)).to(backend)
-    tbn = torch.nn.BatchNorm1d(C, **kwargs).to(dtype=getattr(torch, np.dtype(dtype).name),
-                                                device=torch_device(backend))
+    tdt = getattr(torch, np.dtype(dtype).name)
+    tbn = torch.nn.BatchNorm1d(C, **kwargs).to(dtype=tdt, device=torch_device(backend))
     params, tparams = list(bn.parameters()), list(tbn.parameters())
     opt = minigrad.optim.SGD(params, lr=0.1) if params else None
     topt = torch.optim.SGD(tparams, lr=0.1) if tparams else None

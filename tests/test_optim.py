@@ -446,8 +446,8 @@ def test_one_cycle_errors_match_torch():
         with pytest.raises(ValueError):
             optim.lr_scheduler.OneCycleLR(getattr(optim, name)([minigrad.zeros(2, requires_grad=True)], lr=0.1), **kw)
         with pytest.raises(ValueError):
-            torch.optim.lr_scheduler.OneCycleLR(getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)],
-                                                                         lr=0.1), **kw)
+            topt = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], lr=0.1)
+            torch.optim.lr_scheduler.OneCycleLR(topt, **kw)
     s = optim.lr_scheduler.OneCycleLR(optim.SGD([minigrad.zeros(2, requires_grad=True)], lr=0.1, momentum=0.9),
                                       max_lr=1.0, total_steps=3)
     for _ in range(3):
