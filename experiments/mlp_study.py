@@ -195,8 +195,9 @@ def run_group(tune, name, configs, out, args):
     ran = failed = stopped = 0
     for res in results:
         c = res.config["_trial"]
-        if c["_key"] in records:
-            stop = records[c["_key"]].get("stopped_by_patience", False)
+        rec = records.get(c["_key"])
+        if rec is not None and rec.get("status") != "failed":  # the trial recorded itself: it ran to its end
+            stop = rec.get("stopped_by_patience", False)
             stopped += stop
             ran += not stop
             continue
@@ -297,10 +298,11 @@ def main(argv=None):
                             "pip install 'minigrad-engine[study]'  (or: pip install 'ray[tune]')") from None
         base, groups = plan(args)
         out = os.path.abspath(args.out)
-        done = load_records(out)
-        if done and not args.resume:
-            raise UserError(f"{out} already holds {len(done)} finished trials: pass --resume to keep them and run "
+        records = load_records(out)
+        if records and not args.resume:
+            raise UserError(f"{out} already holds {len(records)} trial records: pass --resume to keep them and run "
                             "the rest, or choose another --out")
+        done = {k for k, r in records.items() if r.get("status") != "failed"}  # --resume gives failed ones a rerun
         check_address(args.address)
         ray = start_ray(args.address)
         totals = dict(skipped=0, ran=0, failed=0, stopped=0)
@@ -324,6 +326,10 @@ def main(argv=None):
         write_outputs(out, rows, label="QUICK (smoke) run: not the study's numbers" if args.quick else None)
         print(f"summary: {totals['ran']} trials ran to the end, {totals['failed']} failed, {totals['stopped']} "
               f"stopped early, {totals['skipped']} finished before (resume); outputs in {out}")
+        if totals["failed"]:  # recorded in results.csv with their error; --resume runs them again
+            print(f"mlp_study: {totals['failed']} trial(s) failed after {args.retries} retries: see results.csv",
+                  file=sys.stderr)
+            sys.exit(1)
         return totals
     except UserError as e:
         fail(str(e))

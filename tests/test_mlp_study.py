@@ -85,6 +85,26 @@ def test_trial_depends_only_on_config_and_seed(sweep):
     assert alone["best_val_error"] == rec["best_val_error"] and alone["epochs_run"] == rec["epochs_run"]
 
 
+def test_crashed_trial_is_retried_then_recorded_failed(tmp_path):
+    """The trial crashes every time (batch norm on a 1-image training set has no batch variance): Tune retries it
+    once, then it is recorded as failed and the command exits 1."""
+    pytest.importorskip("ray.tune")
+    if not os.environ.get("MINIGRAD_DATA"):
+        pytest.skip("MINIGRAD_DATA is not set: the MNIST files are needed")
+    out = str(tmp_path / "o")
+    args = ["--factors", "regularisation", "--only", "regularisation=batchnorm", "--seeds", "0", "--epochs", "1",
+            "--n-val", "59999", "--data-dir", DATA]
+    r = study(["--out", out, *args])
+    assert r.returncode == 1 and "Traceback" not in r.stderr.split("mlp_study:")[-1]
+    assert "0 trials ran to the end, 1 failed" in r.stdout
+    assert list(starts(out).values()) == [2]  # the first run and its one retry
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [r_["status"] for r_ in rows] == ["failed"]
+    trial = json.load(open(os.path.join(out, "results.json")))["trials"][0]
+    assert "ValueError" in trial["error"]
+
+
 @pytest.mark.parametrize("args,facts", [
     (["--only", "activation=swish"], ["swish", "activation"]),
     (["--factors", "colour"], ["colour"]),
