@@ -207,10 +207,15 @@ def test_mnist_final_comparison_verdicts_follow_the_interval():
 
     _, lo, hi = error_rate_ci(120, 10000)  # 1.20%: about [1.00%, 1.43%]
     rows = {line.split(" | ")[0].lstrip("| "): line for line in comparison_table(120, 10000).splitlines()}
+    verdicts = set()
     for name, pub in PUBLISHED:
-        inside = lo <= pub / 100 <= hi
-        assert ("inside our interval" in rows[name]) == inside, rows[name]
-        assert ("resolved" in rows[name]) == (not inside)
+        p, q = pub / 100, 0.012
+        inside = lo <= p <= hi
+        resolved = abs(p - q) > 1.959964 * math.sqrt(p * (1 - p) / 1e4 + q * (1 - q) / 1e4)
+        assert ("inside our interval" in rows[name]) == (inside and not resolved), rows[name]
+        assert (": resolved" in rows[name]) == resolved, rows[name]
+        verdicts.add((inside, resolved))
+    assert verdicts == {(True, False), (False, True)}  # 1.53/1.60 resolved, 1.06-1.30 not
 
 
 @needs_data
