@@ -6,6 +6,7 @@ validation loss and accuracy every 5 epochs; then TP, TN, FP, FN, accuracy, prec
 Writes metrics.json, curves.png and confusion.png to --out.
     python -m experiments.mnist_binary --out results/mnist_binary
     python -m experiments.mnist_binary --epochs 3 --lr 0.1 --limit 3000   # a quick look
+    python -m experiments.mnist_binary --tuned --out results/mnist_binary_tuned   # TUNED below, not the course
 """
 import numpy as np
 
@@ -23,9 +24,12 @@ CONFIG = dict(
     eval_every=5,
     threshold=0.5,         # predict 7 when sigmoid output > 0.5
     val_fraction=0.5,      # of the test set's 1s and 7s, per class
+    hidden=64,             # BinaryNet's hidden units
     seed=0,
     out="results/mnist_binary",
 )
+# --tuned: beyond the course recipe (97.1% at SGD lr 1e-3): BCE, Adam, smaller batches, 256 hidden units
+TUNED = dict(losses=("bce",), optimizer="adam", lr=1e-3, batch_size=64, epochs=20, eval_every=1, hidden=256)
 LOSS_NAMES = {"l1": ("L1Loss", "L1 loss |p - y|"), "bce": ("BCELoss", "binary cross-entropy")}
 
 
@@ -53,11 +57,11 @@ def run(cfg):
     data = {"train": arrays(X_tr, d_tr), "val": arrays(X_te[va], d_te[va]), "test": arrays(X_te[te], d_te[te])}
     t_test = (d_te[te] == pos).astype(np.int64)
 
-    init = E.model("binary")  # both losses start from these weights
+    init = E.model("binary", hidden=cfg["hidden"])  # both losses start from these weights
     results = {name: train_one(E, cfg, data, init, name, t_test) for name in cfg["losses"]}
     metrics = {
         "config": {k: v for k, v in cfg.items() if k != "no_progress"},
-        "task": f"digits {cfg['digits']}, positive class {pos} (target 1), BinaryNet 784-64-1",
+        "task": f"digits {cfg['digits']}, positive class {pos} (target 1), BinaryNet 784-{cfg['hidden']}-1",
         "n_train": int(len(d_tr)), "n_val": int(len(va)), "n_test": int(len(te)),
         "class_counts": {"train_pos": int((d_tr == pos).sum()), "train_neg": int((d_tr != pos).sum()),
                          "test_pos": int(t_test.sum()), "test_neg": int((t_test == 0).sum())},
@@ -85,7 +89,7 @@ def train_one(E, cfg, data, init, loss_name, t_test):
     from minigrad.metrics import binary_counts, confusion_matrix, f1_score, precision, recall
     from reference.models import copy_weights
 
-    model = copy_weights(init, E.model("binary"))
+    model = copy_weights(init, E.model("binary", hidden=cfg["hidden"]))
     loss_fn = getattr(E.nn, LOSS_NAMES[loss_name][0])()
     opt = E.make_optimizer(cfg["optimizer"], model.parameters(), cfg["lr"])
     X, t = data["train"]
@@ -156,7 +160,12 @@ def main(argv=None):
     parser.add_argument("--losses", nargs="+", choices=["l1", "bce"], default=list(CONFIG["losses"]),
                         help="losses to train, each from the same initial weights")
     parser.add_argument("--eval-every", type=common.positive_int, default=CONFIG["eval_every"])
+    parser.add_argument("--hidden", type=common.positive_int, default=CONFIG["hidden"])
+    parser.add_argument("--tuned", action="store_true", help=f"TUNED defaults: {TUNED}")
     args = common.parse(parser, argv)
+    if args.tuned:  # TUNED replaces the course defaults; flags given explicitly still win
+        parser.set_defaults(**{k: list(v) if isinstance(v, tuple) else v for k, v in TUNED.items()})
+        args = common.parse(parser, argv)
     return run(common.config_from_args(args))
 
 

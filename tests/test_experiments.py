@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ["mnist_mlp", "fashion_mnist", "mnist_binary", "loss_curves", "backprop_walkthrough"]
+MODULES = ["mnist_mlp", "fashion_mnist", "mnist_binary", "loss_curves", "backprop_walkthrough", "mnist_final"]
 needs_data = pytest.mark.skipif(not os.environ.get("MINIGRAD_DATA"),
                                 reason="MINIGRAD_DATA is not set: the MNIST / Fashion-MNIST files are needed")
 
@@ -186,3 +186,49 @@ def test_walkthrough_hand_gradient_matches_finite_difference():
     Wm[i, j] -= eps
     num = (bw.hand_mlp(X, [0, 1, 2], Wp, b1, W2, b2)["loss"] - bw.hand_mlp(X, [0, 1, 2], Wm, b1, W2, b2)["loss"])
     assert math.isclose(float(num) / (2 * eps), hand["dL/dW1"][i, j], rel_tol=1e-6, abs_tol=1e-9)
+
+
+@needs_data
+def test_mnist_final_small(tmp_path):
+    from experiments import mnist_final
+    from minigrad.metrics import error_rate_ci
+
+    m = mnist_final.run(dict(limit=1000, epochs=1, hidden=(64,), out=str(tmp_path), no_progress=True))
+    _files(tmp_path, "metrics.json", "curves.png", "comparison.md")
+    assert m["n_train"] == 1000 and m["test"]["n"] == 10000
+    assert m["test"]["error_rate"] < 0.5
+    assert tuple(m["test"]["ci95_wilson"]) == error_rate_ci(m["test"]["errors"], 10000)[1:]
+    table = (tmp_path / "comparison.md").read_text()
+    assert all(f"{pub:.2f}" in table for _, pub in mnist_final.PUBLISHED)
+
+
+def test_mnist_final_comparison_verdicts_follow_the_interval():
+    from experiments.mnist_final import PUBLISHED, comparison_table
+    from minigrad.metrics import error_rate_ci
+
+    _, lo, hi = error_rate_ci(120, 10000)  # 1.20%: about [1.00%, 1.43%]
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in comparison_table(120, 10000).splitlines()}
+    verdicts = set()
+    for name, pub in PUBLISHED:
+        p, q = pub / 100, 0.012
+        inside = lo <= p <= hi
+        resolved = abs(p - q) > 1.959964 * math.sqrt(p * (1 - p) / 1e4 + q * (1 - q) / 1e4)
+        assert ("inside our interval" in rows[name]) == (inside and not resolved), rows[name]
+        assert (": resolved" in rows[name]) == resolved, rows[name]
+        verdicts.add((inside, resolved))
+    assert verdicts == {(True, False), (False, True)}  # 1.53/1.60 resolved, 1.06-1.30 not
+
+
+@needs_data
+def test_tuned_options_small(tmp_path):
+    from experiments import fashion_mnist
+
+    m = fashion_mnist.run(dict(variant="tuned", limit=500, epochs=1, explicit=["epochs"], out=str(tmp_path / "f"),
+                               no_progress=True))
+    assert set(m["variants"]) == {"tuned"} and m["config"]["hidden"] == (1024, 1024)
+    args = ["--tuned", "--limit", "500", "--epochs", "1", "--no-progress", "--out", str(tmp_path / "b")]
+    r = subprocess.run([sys.executable, "-m", "experiments.mnist_binary", *args], cwd=ROOT, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    cfg = json.loads((tmp_path / "b" / "metrics.json").read_text())["config"]
+    assert (cfg["hidden"], cfg["optimizer"], cfg["losses"], cfg["epochs"]) == (256, "adam", ["bce"], 1)

@@ -420,6 +420,86 @@ def test_lr_schedulers_match_torch(sched, kwargs):
         ts.step()
 
 
+@pytest.mark.parametrize("opt_name,opt_kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01))])
+@pytest.mark.parametrize("sched,kwargs,steps", [
+    ("CosineAnnealingLR", dict(T_max=4, eta_min=0.001), 13),  # past T_max: the cosine climbs back
+    ("CosineAnnealingLR", dict(T_max=7), 7),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=12), 12),
+    ("OneCycleLR", dict(max_lr=0.5, epochs=3, steps_per_epoch=4, anneal_strategy="linear", pct_start=0.25), 12),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=20, three_phase=True, div_factor=10.0), 20),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=9, cycle_momentum=False), 9),
+])
+def test_new_lr_schedulers_match_torch(opt_name, opt_kw, sched, kwargs, steps):
+    """lr, momentum and Adam's beta1 after every step equal torch's, to the last bit."""
+    opt = getattr(optim, opt_name)([minigrad.zeros(2, requires_grad=True)], **opt_kw)
+    topt = getattr(torch.optim, opt_name)([torch.zeros(2, requires_grad=True)], **opt_kw)
+    s = getattr(optim.lr_scheduler, sched)(opt, **kwargs)
+    ts = getattr(torch.optim.lr_scheduler, sched)(topt, **kwargs)
+    seen = set()
+    for _ in range(steps):
+        assert s.get_last_lr() == ts.get_last_lr()
+        g, tg = opt.param_groups[0], topt.param_groups[0]
+        assert g["lr"] == tg["lr"]
+        assert g.get("momentum") == tg.get("momentum") and g.get("betas") == tg.get("betas")
+        seen.add(g["lr"])
+        opt.step()
+        topt.step()
+        s.step()
+        ts.step()
+    assert len(seen) > 2  # the schedule moved
+
+
+def test_cosine_annealing_closed_form_matches_torch():
+    opt = optim.SGD([minigrad.zeros(2, requires_grad=True)], lr=0.1)
+    topt = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1)
+    s, ts = optim.lr_scheduler.CosineAnnealingLR(opt, 5), torch.optim.lr_scheduler.CosineAnnealingLR(topt, 5)
+    for epoch in (3, 1, 5):
+        s.step(epoch)
+        ts.step(epoch)
+        assert s.get_last_lr() == ts.get_last_lr()
+
+
+def test_one_cycle_errors_match_torch():
+    cases = [("SGD", dict(max_lr=1.0)), ("SGD", dict(max_lr=1.0, total_steps=0)),
+             ("SGD", dict(max_lr=1.0, total_steps=5, pct_start=2.0)),
+             ("SGD", dict(max_lr=1.0, total_steps=5, anneal_strategy="step")),
+             ("Adagrad", dict(max_lr=1.0, total_steps=5))]  # no momentum and no betas to cycle
+    for name, kw in cases:
+        with pytest.raises(ValueError):
+            optim.lr_scheduler.OneCycleLR(getattr(optim, name)([minigrad.zeros(2, requires_grad=True)], lr=0.1), **kw)
+        with pytest.raises(ValueError):
+            topt = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], lr=0.1)
+            torch.optim.lr_scheduler.OneCycleLR(topt, **kw)
+    s = optim.lr_scheduler.OneCycleLR(optim.SGD([minigrad.zeros(2, requires_grad=True)], lr=0.1, momentum=0.9),
+                                      max_lr=1.0, total_steps=3)
+    for _ in range(3):
+        s.step()
+    with pytest.raises(ValueError, match="3"):
+        s.step()  # one step past total_steps
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(mode="max", patience=1, factor=0.5),
+                                    dict(patience=0, cooldown=2, threshold=0.1, threshold_mode="abs"),
+                                    dict(patience=1, min_lr=0.04, factor=0.5)])
+def test_reduce_lr_on_plateau_matches_torch(kwargs):
+    opt = optim.SGD([minigrad.zeros(2, requires_grad=True)], lr=0.1)
+    topt = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1)
+    s = optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    ts = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
+    metrics = [1.0, 0.9, 0.95, 0.9, 0.91, 0.92, 0.5, 0.6, 0.6, 0.6, 0.7, 0.49, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8,
+               0.8, 0.8, 0.8, 0.8, 0.8]
+    lrs = set()
+    for m in metrics:
+        s.step(m)
+        ts.step(m)
+        assert s.get_last_lr() == ts.get_last_lr()
+        assert (s.best, s.num_bad_epochs, s.cooldown_counter) == (ts.best, ts.num_bad_epochs, ts.cooldown_counter)
+        lrs.add(opt.param_groups[0]["lr"])
+    assert len(lrs) > 1  # each case reduces at least once
+    with pytest.raises(ValueError):
+        optim.lr_scheduler.ReduceLROnPlateau(opt, factor=1.0)
+
+
 # ---- a small net (Linear -> ReLU -> Linear, cross-entropy), weights copied from torch -------------
 NET_CASES = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)), ("Adam", dict(lr=0.01)),
              ("AdamW", dict(lr=0.01, amsgrad=True)), ("Adagrad", dict(lr=0.05, lr_decay=0.01)),

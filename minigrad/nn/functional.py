@@ -263,3 +263,46 @@ def cross_entropy_composed(input, target, weight=None, ignore_index=-100, reduct
     if reduction == "none":
         return loss.reshape(shape)
     return loss.sum() if reduction == "sum" else loss.sum() / denom
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Per-channel normalisation of (N, C) or (N, C, L); in training updates the running stats in place (torch's
+    rule: running = (1 - momentum) * running + momentum * batch stat, the variance unbiased)."""
+    from ..ops.norm import batch_norm as _bn
+
+    _check_batch_norm(input, training)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm in eval mode needs running_mean and running_var")
+        y, _ = _bn(input, weight, bias, False, eps, running_mean.data, running_var.data)
+        return y
+    y, op = _bn(input, weight, bias, True, eps)
+    M = input.data.size // input.shape[1]
+    if running_mean is not None:
+        running_mean.data = ((1.0 - momentum) * running_mean.data + momentum * op.mean).astype(running_mean.dtype)
+    if running_var is not None:
+        unbiased = op.var * (M / (M - 1))
+        running_var.data = ((1.0 - momentum) * running_var.data + momentum * unbiased).astype(running_var.dtype)
+    return y
+
+
+def batch_norm_composed(input, weight=None, bias=None, eps=1e-5):
+    """Training-mode batch norm from primitives (mean, sub, mul, sqrt, div): the fused op's twin for tests."""
+    _check_batch_norm(input, True)
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    d = input - input.mean(dims, keepdim=True)
+    var = (d * d).mean(dims, keepdim=True)
+    y = d / ops.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def _check_batch_norm(input, training):
+    if input.ndim not in (2, 3):
+        raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+    if training and input.data.size // max(input.shape[1], 1) <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")

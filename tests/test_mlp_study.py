@@ -1,0 +1,143 @@
+"""experiments.mlp_study: a smoke sweep through real Ray Tune, its resume, determinism, and bad input (exit 2).
+
+The sweep runs once per session (module fixture): 2 trials on 300 images for 2 epochs, then --resume with a
+third value; no trial that finished is started again. Bad-input cases stop before Ray starts.
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.environ.get("MINIGRAD_DATA") or os.path.join(ROOT, "data")
+TINY = ["--factors", "activation", "--seeds", "0", "--subset", "300", "--n-val", "300", "--epochs", "2",
+        "--data-dir", DATA]
+
+
+def study(args, timeout=600):
+    env = {**os.environ, "PYTHONPATH": ROOT, "RAY_DEDUP_LOGS": "0"}
+    return subprocess.run([sys.executable, "-m", "experiments.mlp_study", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def starts(out):
+    folder = os.path.join(out, "starts")
+    return {k: open(os.path.join(folder, k)).read().count("start") for k in os.listdir(folder)}
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    pytest.importorskip("ray.tune")
+    if not os.environ.get("MINIGRAD_DATA"):
+        pytest.skip("MINIGRAD_DATA is not set: the MNIST files are needed")
+    out = str(tmp_path_factory.mktemp("study") / "out")
+    first = study(["--out", out, "--only", "activation=relu,tanh", *TINY])
+    assert first.returncode == 0, first.stderr[-3000:]
+    after_first = starts(out)
+    records_first = {k: open(os.path.join(out, "records", k + ".json")).read() for k in after_first}
+    second = study(["--out", out, "--resume", "--only", "activation=relu,tanh,sigmoid", *TINY])
+    assert second.returncode == 0, second.stderr[-3000:]
+    return dict(out=out, first=first, second=second, after_first=after_first, records_first=records_first)
+
+
+def test_sweep_outputs(sweep):
+    out = sweep["out"]
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["value"] for r in rows) == ["relu", "sigmoid", "tanh"]
+    for r in rows:
+        assert r["status"] == "finished" and r["epochs_run"] == "2" and r["seed"] == "0"
+        assert 0.0 <= float(r["best_val_error"]) <= float(r["last_val_error"]) + 1e-12 <= 1.0
+    trials = json.load(open(os.path.join(out, "results.json")))["trials"]
+    assert all(len(t["val_curve"]) == 2 for t in trials)
+    table = open(os.path.join(out, "table.md")).read()
+    assert all(v in table for v in ("relu", "sigmoid", "tanh"))
+    assert os.path.getsize(os.path.join(out, "activation.png")) > 1000
+    assert "summary: 2 trials ran to the end, 0 failed, 0 stopped early, 0 finished before" in sweep["first"].stdout
+    # Tune itself saw each epoch: its per-trial result files hold the reported validation errors
+    reported = [os.path.join(d, f, "result.json") for d in (os.path.join(out, x) for x in os.listdir(out)
+                if x.startswith("activation-")) for f in os.listdir(d) if os.path.isdir(os.path.join(d, f))]
+    lines = [json.loads(line) for p in reported if os.path.exists(p) for line in open(p)]
+    assert len(lines) == 3 * 2 and all("val_error" in x for x in lines)
+
+
+def test_resume_reruns_no_finished_trial(sweep):
+    out, before = sweep["out"], sweep["after_first"]
+    now = starts(out)
+    assert len(before) == 2 and len(now) == 3
+    assert all(n == 1 for n in now.values())  # each trial started exactly once over both runs
+    for k, text in sweep["records_first"].items():
+        assert open(os.path.join(out, "records", k + ".json")).read() == text  # kept as it was
+    assert "1 trials ran to the end, 0 failed, 0 stopped early, 2 finished before" in sweep["second"].stdout
+
+
+def test_trial_depends_only_on_config_and_seed(sweep):
+    """A trial rerun alone (no Ray) gives the very numbers it gave inside the sweep."""
+    from experiments.mlp_trial import run_trial
+
+    recs = [json.load(open(os.path.join(sweep["out"], "records", k + ".json"))) for k in sweep["after_first"]]
+    rec = min(recs, key=lambda r: r["config"]["value"])
+    alone = run_trial(rec["config"])
+    assert alone["val_curve"] == rec["val_curve"]
+    assert alone["best_val_error"] == rec["best_val_error"] and alone["epochs_run"] == rec["epochs_run"]
+
+
+def test_crashed_trial_is_retried_then_recorded_failed(tmp_path):
+    """The trial crashes every time (batch norm on a 1-image training set has no batch variance): Tune retries it
+    once, then it is recorded as failed and the command exits 1."""
+    pytest.importorskip("ray.tune")
+    if not os.environ.get("MINIGRAD_DATA"):
+        pytest.skip("MINIGRAD_DATA is not set: the MNIST files are needed")
+    out = str(tmp_path / "o")
+    args = ["--factors", "regularisation", "--only", "regularisation=batchnorm", "--seeds", "0", "--epochs", "1",
+            "--n-val", "59999", "--data-dir", DATA]
+    r = study(["--out", out, *args])
+    assert r.returncode == 1 and "Traceback" not in r.stderr.split("mlp_study:")[-1]
+    assert "0 trials ran to the end, 1 failed" in r.stdout
+    assert list(starts(out).values()) == [2]  # the first run and its one retry
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [r_["status"] for r_ in rows] == ["failed"]
+    trial = json.load(open(os.path.join(out, "results.json")))["trials"][0]
+    assert "ValueError" in trial["error"]
+
+
+@pytest.mark.parametrize("args,facts", [
+    (["--only", "activation=swish"], ["swish", "activation"]),
+    (["--factors", "colour"], ["colour"]),
+    (["--only", "activation="], ["empty search space"]),
+    (["--only", "width=150"], ["150", "width"]),
+    (["--address", "127.0.0.1:9"], ["127.0.0.1:9"]),  # the discard port: nothing answers there
+])
+def test_bad_input_is_one_error_exit_2(tmp_path, args, facts):
+    pytest.importorskip("ray.tune")
+    r = study(["--out", str(tmp_path / "o"), *TINY, *args], timeout=120)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr and "error" in r.stderr
+    assert all(f in r.stderr for f in facts), r.stderr
+
+
+def test_corrupted_results_folder_is_exit_2_and_loses_nothing(tmp_path):
+    pytest.importorskip("ray.tune")
+    rec_dir = tmp_path / "o" / "records"
+    rec_dir.mkdir(parents=True)
+    good = {"key": "abc", "status": "finished", "config": {}, "best_val_error": 0.1}
+    (rec_dir / "abc.json").write_text(json.dumps(good))
+    (rec_dir / "bad.json").write_text("{ not json")
+    r = study(["--out", str(tmp_path / "o"), "--resume", *TINY], timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "bad.json" in r.stderr and "corrupted" in r.stderr
+    assert json.loads((rec_dir / "abc.json").read_text()) == good
+    r = study(["--out", str(tmp_path / "o"), *TINY], timeout=120)  # without --resume: refuses to mix runs
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_without_ray_says_how_to_install(tmp_path):
+    code = ("import sys; sys.modules['ray'] = None; from experiments.mlp_study import main; "
+            f"main(['--out', {str(tmp_path)!r}])")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "pip install" in r.stderr and "study" in r.stderr
