@@ -155,7 +155,8 @@ def test_load_state_dict_errors_match_torch():
     bad = {"0.weight": np.zeros((3, 3), np.float32), "foo": np.zeros(1, np.float32)}
     tbad = {k: torch.from_numpy(v) for k, v in bad.items()}
     _both_raise(lambda: m.load_state_dict(bad), lambda: t.load_state_dict(tbad), RuntimeError,
-                "Missing key(s)", "0.bias", "Unexpected key(s)", "foo", "size mismatch for 0.weight", "[3, 3]", "[3, 2]")
+                "Missing key(s)", "0.bias", "Unexpected key(s)", "foo", "size mismatch for 0.weight",
+                "[3, 3]", "[3, 2]")
     # a size mismatch is an error even when strict=False
     _both_raise(lambda: m.load_state_dict(bad, strict=False), lambda: t.load_state_dict(tbad, strict=False),
                 RuntimeError, "size mismatch for 0.weight")

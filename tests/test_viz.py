@@ -10,7 +10,6 @@ from minigrad import viz
 from minigrad.backend import to_numpy
 
 
-
 def _expr(backend, dtype="float32"):
     """loss = sum(relu(x @ W + b) * 2): leaves x (2, 3), W (3, 4), b (4,), and the constant 2."""
     rng = np.random.default_rng(0)
