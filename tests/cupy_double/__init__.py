@@ -5,4 +5,4 @@ tests/conftest.py installs it as minigrad's cupy for the `cupy_contract` backend
 """
 from ._array import ndarray  # noqa: F401
 from ._module import cupy  # noqa: F401
-from ._state import COPIES, MANIFEST, copies  # noqa: F401
+from ._state import COPIES, MANIFEST, NEWEST, OLDEST, copies  # noqa: F401
