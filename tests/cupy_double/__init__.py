@@ -1,4 +1,5 @@
-"""A strict CuPy stand-in for CI without a GPU: CuPy's API surface (manifest.json), NumPy arithmetic underneath.
+"""A strict CuPy stand-in for CI without a GPU: CuPy's API surface (what manifest.json, the newest CuPy, and
+manifest_oldest.json, the oldest supported, both have), NumPy arithmetic underneath.
 
     from cupy_double import cupy, copies   # cupy: the module minigrad sees as its CuPy
 tests/conftest.py installs it as minigrad's cupy for the `cupy_contract` backend; `pytest -k cupy_contract`.
