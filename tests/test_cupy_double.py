@@ -11,7 +11,7 @@ import minigrad
 import minigrad.nn as nn
 import minigrad.utils.data  # noqa: F401
 from conftest import install_cupy_double
-from cupy_double import MANIFEST, copies, cupy as cp, make_manifest, ndarray
+from cupy_double import MANIFEST, NEWEST, OLDEST, copies, cupy as cp, make_manifest, ndarray
 
 
 def _looser(manifest, installed):
@@ -25,7 +25,7 @@ def _looser(manifest, installed):
             new = installed[table].get(name)
             if new is None or new["kind"] != entry["kind"]:
                 out.append(f"{table}.{name}")
-            elif entry["kind"] == "function" and entry["params"] is not None:  # None: no signature to read
+            elif entry["kind"] == "function" and None not in (entry["params"], new["params"]):  # None: unreadable
                 gone = {p[0] for p in entry["params"]} - {p[0] for p in new["params"] or ()}
                 out += [f"{table}.{name}({p}=)" for p in sorted(gone)]
             elif entry["kind"] == "ufunc":
@@ -34,15 +34,22 @@ def _looser(manifest, installed):
 
 
 def test_manifest_matches_installed_cupy():
-    """The committed manifest is CuPy's surface: equal to it for the version it was made from; for another
-    installed version (pip resolves the newest CuPy on a fresh clone, the oldest set pins 13) the double must
-    allow nothing that version lacks. Regenerate it (make_manifest.py) when CuPy moves."""
+    """The committed manifests are CuPy's surface: equal to it for the version each was made from (the newest, and
+    the oldest that setup.cfg claims); for any installed version the double (what both have) must allow nothing
+    that version lacks. Regenerate them (make_manifest.py) when CuPy moves."""
     pytest.importorskip("cupy")
     installed = make_manifest.build()
-    if installed["cupy_version"] == MANIFEST["cupy_version"]:
-        assert installed == MANIFEST
-    else:
-        assert _looser(MANIFEST, installed) == [], f"CuPy {installed['cupy_version']} lacks these: regenerate"
+    for made in (NEWEST, OLDEST):
+        if installed["cupy_version"] == made["cupy_version"]:
+            assert installed == made
+    assert _looser(MANIFEST, installed) == [], f"CuPy {installed['cupy_version']} lacks these: regenerate"
+
+
+def test_double_allows_only_what_every_supported_cupy_has():
+    assert OLDEST["cupy_version"] != NEWEST["cupy_version"]
+    assert _looser(MANIFEST, NEWEST) == [] and _looser(MANIFEST, OLDEST) == []
+    assert _looser(NEWEST, OLDEST) != []  # the newest has names the oldest lacks: the double refuses them
+    assert not hasattr(cp, "put_along_axis") and "put_along_axis" in NEWEST["module"]
 
 
 def test_looser_names_what_a_cupy_lacks():

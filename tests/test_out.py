@@ -34,11 +34,11 @@ CALLS = {  # name -> (args builder); each gets the same inputs in both libraries
     "ge": lambda L, a, b: (a, b), "floor": lambda L, a, b: (a,), "round": lambda L, a, b: (a,),
     "sign": lambda L, a, b: (a,), "reciprocal": lambda L, a, b: (a,), "logical_not": lambda L, a, b: (a > b,),
     "remainder": lambda L, a, b: (a, b), "all": lambda L, a, b: (a,), "any": lambda L, a, b: (a > b,),
-    "gather": lambda L, a, b: (a, 1, L.tensor([[2, 0], [1, 1]])),
-    "index_select": lambda L, a, b: (a, 1, L.tensor([2, 0])),
-    "scatter": lambda L, a, b: (a, 1, L.tensor([[2], [0]]), b),
-    "scatter_add": lambda L, a, b: (a, 1, L.tensor([[2, 2], [0, 1]]), b),
-    "take_along_dim": lambda L, a, b: (a, L.tensor([[2], [0]]), 1),
+    "gather": lambda L, a, b: (a, 1, L.tensor([[2, 0], [1, 1]], device=a.device)),
+    "index_select": lambda L, a, b: (a, 1, L.tensor([2, 0], device=a.device)),
+    "scatter": lambda L, a, b: (a, 1, L.tensor([[2], [0]], device=a.device), b),
+    "scatter_add": lambda L, a, b: (a, 1, L.tensor([[2, 2], [0, 1]], device=a.device), b),
+    "take_along_dim": lambda L, a, b: (a, L.tensor([[2], [0]], device=a.device), 1),
 }
 
 

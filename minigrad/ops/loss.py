@@ -23,12 +23,16 @@ def _reduce(loss, reduction, denom=None):
 
 def _scale(gy, reduction, n):
     """Upstream gradient per loss element: gy / n for mean, gy for sum and none."""
-    return gy / n if reduction == "mean" else gy
+    if reduction != "mean":
+        return gy
+    # a count n as gy's dtype: NumPy 1.x divides a 0-d float32 gy by a Python int in float64 (NEP 50 keeps float32)
+    return gy / (gy.dtype.type(n) if isinstance(n, int) else n)
 
 
 def _safe(xp, denom):
     # all targets ignored: torch's mean is 0/0 = nan but its gradient is 0, not nan * 0
-    return denom if isinstance(denom, int) else xp.where(denom == 0, 1, denom)
+    # (1 as denom's dtype: NumPy 1.x makes where(0-d float32, int, ...) float64)
+    return denom if isinstance(denom, int) else xp.where(denom == 0, denom.dtype.type(1), denom)
 
 
 def _quiet(xp):

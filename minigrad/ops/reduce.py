@@ -111,9 +111,11 @@ class MaxMinDim(Function):
         # dL/dx = gy at the chosen index, 0 elsewhere
         xp = self.xp
         shape = self.x_shape if len(self.x_shape) else (1,)
-        gx = xp.zeros(shape, dtype=gy.dtype)
         g = gy.reshape(self.idx.shape)
-        xp.put_along_axis(gx, self.idx, g, axis=self.axis)
+        # g where the position along axis is the chosen index (cupy.put_along_axis is newer than CuPy 13.0)
+        axis = self.axis % len(shape)
+        pos = xp.arange(shape[axis]).reshape([-1 if d == axis else 1 for d in range(len(shape))])
+        gx = xp.where(pos == self.idx, g, gy.dtype.type(0))
         return gx.reshape(self.x_shape)
 
 

@@ -1,7 +1,7 @@
 """Adadelta (torch's single-tensor formula: eps inside both square roots)."""
 from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, scalar
+from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, scalar, typed
 
 
 class Adadelta(Optimizer):
@@ -37,15 +37,16 @@ class Adadelta(Optimizer):
             if kernels.run("adadelta", (w, g, v, u), rho, 1.0 - rho, eps, lr):
                 continue  # the formulas below, fused into one pass (minigrad/kernels/cpu.py)
             tmp = xp.empty_like(w)
-            v *= rho
+            rho_, eps_, lr_ = typed(w.dtype, rho, eps, lr)
+            v *= rho_
             add_sq_(xp, v, g, 1.0 - rho, tmp)
-            std = xp.add(v, eps, out=tmp)
+            std = xp.add(v, eps_, out=tmp)
             xp.sqrt(std, out=std)
-            delta = xp.add(u, eps, out=xp.empty_like(u))  # out=: a 0-d result must stay an array
+            delta = xp.add(u, eps_, out=xp.empty_like(u))  # out=: a 0-d result must stay an array
             xp.sqrt(delta, out=delta)
             delta /= std
             delta *= g
-            u *= rho
+            u *= rho_
             add_sq_(xp, u, delta, 1.0 - rho, tmp)
-            delta *= lr  # p.add_(delta, alpha=-lr)
+            delta *= lr_  # p.add_(delta, alpha=-lr)
             w -= delta

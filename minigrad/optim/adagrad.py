@@ -1,7 +1,7 @@
 """Adagrad (torch's single-tensor formula; state is created eagerly, as torch does)."""
 from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, scalar
+from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, scalar, typed
 
 
 class Adagrad(Optimizer):
@@ -47,9 +47,10 @@ class Adagrad(Optimizer):
             if kernels.run("adagrad", (w, g, s), 1.0, eps, -clr):
                 continue  # the formulas below, fused into one pass (minigrad/kernels/cpu.py)
             tmp = xp.empty_like(w)
+            eps_, clr_ = typed(w.dtype, eps, -clr)
             add_sq_(xp, s, g, 1.0, tmp)
             std = xp.sqrt(s, out=tmp)
-            std += eps
-            upd = xp.multiply(g, -clr)  # p.addcdiv_(g, std, value=-clr) == p + (-clr * g) / std
+            std += eps_
+            upd = xp.multiply(g, clr_)  # p.addcdiv_(g, std, value=-clr) == p + (-clr * g) / std
             upd /= std
             w += upd

@@ -1,7 +1,7 @@
 """Adam and AdamW (torch's single-tensor formulas: eps is added after bias correction)."""
 from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, lerp_consts, scalar
+from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, lerp_consts, scalar, typed
 
 
 class Adam(Optimizer):
@@ -46,7 +46,7 @@ class Adam(Optimizer):
             state["step"] += 1.0
             step = state["step"]
             if decoupled and weight_decay != 0:  # AdamW: decay the weights, not the gradient
-                w *= 1.0 - lr * weight_decay
+                w *= w.dtype.type(1.0 - lr * weight_decay)
                 g = decayed_grad(xp, w, p.grad.data, 0.0, maximize)
             else:
                 g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
@@ -57,20 +57,21 @@ class Adam(Optimizer):
                                            1.0 - beta2, bias_correction2_sqrt, eps, -step_size):
                 continue  # the same formulas below, fused into one pass (minigrad/kernels/cpu.py)
             tmp = xp.empty_like(w)
+            beta2_, bc2_, eps_, step_ = typed(w.dtype, beta2, bias_correction2_sqrt, eps, -step_size)
             lerp_(xp, m, g, 1.0 - beta1, tmp)
-            v *= beta2
+            v *= beta2_
             add_sq_(xp, v, g, 1.0 - beta2, tmp)
             if amsgrad:
                 vmax = state["max_exp_avg_sq"].data
                 xp.maximum(vmax, v, out=vmax)
                 v = vmax
             denom = xp.sqrt(v, out=tmp)
-            denom /= bias_correction2_sqrt
-            denom += eps
+            denom /= bc2_
+            denom += eps_
             # p.addcdiv_(m, denom, value=-step_size) == p + (-step_size * m) / denom; the quotient goes into
             # denom's buffer, so no new array per step
             upd = xp.divide(m, denom, out=denom)
-            upd *= -step_size
+            upd *= step_
             w += upd
 
 

@@ -209,11 +209,17 @@ def scalar(v):
     return float(v.item() if isinstance(v, Tensor) else v)
 
 
+def typed(dtype, *values):
+    """Hyper-parameters as scalars of the parameter's dtype, for the xp formulas: NumPy 1.x computes a 0-d float32
+    array with a Python float in float64 (NumPy 2's NEP 50 casts the float to float32, as this does)."""
+    return [dtype.type(v) for v in values]
+
+
 def lerp_(xp, m, g, w, tmp):
     """m <- lerp(m, g, w) in place, with torch's two-branch formula (tmp: scratch like m)."""
     c, big = lerp_consts(m.dtype, w)
     xp.subtract(g, m, out=tmp)
-    tmp *= c
+    tmp *= m.dtype.type(c)
     if big:  # torch: end - (end - self) * (1 - weight)
         xp.subtract(g, tmp, out=m)
     else:
@@ -229,7 +235,7 @@ def lerp_consts(dtype, w):
 
 def add_sq_(xp, v, g, value, tmp):
     """v += value * g * g in place (torch addcmul_ order: (value * g) * g)."""
-    xp.multiply(g, value, out=tmp)
+    xp.multiply(g, g.dtype.type(value), out=tmp)
     tmp *= g
     v += tmp
 
@@ -237,7 +243,7 @@ def add_sq_(xp, v, g, value, tmp):
 def decayed_grad(xp, p, g, weight_decay, maximize):
     """(-)g + weight_decay * p as a new array (never written into p.grad); g itself when nothing to do."""
     if weight_decay != 0:
-        d = xp.multiply(p, weight_decay)
+        d = xp.multiply(p, p.dtype.type(weight_decay))
         if maximize:
             d -= g
         else:

@@ -1,7 +1,7 @@
 """RMSprop, plain or centered, with optional momentum (torch's single-tensor formulas)."""
 from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, lerp_consts, scalar
+from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, lerp_consts, scalar, typed
 
 
 class RMSprop(Optimizer):
@@ -47,25 +47,26 @@ class RMSprop(Optimizer):
                            -1.0, eps, centered, momentum > 0, momentum, lr):
                 continue  # the formulas below, fused into one pass (minigrad/kernels/cpu.py)
             tmp = xp.empty_like(w)
-            v *= alpha
+            alpha_, eps_, momentum_, lr_, one_ = typed(w.dtype, alpha, eps, momentum, lr, -1.0)
+            v *= alpha_
             add_sq_(xp, v, g, 1.0 - alpha, tmp)
             if centered:
                 gbar = state["grad_avg"].data
                 lerp_(xp, gbar, g, 1.0 - alpha, tmp)
                 # v.addcmul(gbar, gbar, value=-1) == v + (-1 * gbar) * gbar
-                avg = xp.multiply(gbar, -1.0, out=xp.empty_like(v))
+                avg = xp.multiply(gbar, one_, out=xp.empty_like(v))
                 avg *= gbar
                 avg += v
                 xp.sqrt(avg, out=avg)
             else:
                 avg = xp.sqrt(v, out=xp.empty_like(v))  # out=: a 0-d result must stay an array
-            avg += eps
+            avg += eps_
             if momentum > 0:
                 buf = state["momentum_buffer"].data
-                buf *= momentum
+                buf *= momentum_
                 buf += xp.divide(g, avg, out=avg)  # buf.addcdiv_(g, avg) == buf + g / avg
-                w -= xp.multiply(buf, lr)
+                w -= xp.multiply(buf, lr_)
             else:
-                upd = xp.multiply(g, -lr)  # p.addcdiv_(g, avg, value=-lr) == p + (-lr * g) / avg
+                upd = xp.multiply(g, -lr_)  # p.addcdiv_(g, avg, value=-lr) == p + (-lr * g) / avg
                 upd /= avg
                 w += upd

@@ -1,7 +1,7 @@
 """SGD with momentum, dampening, Nesterov and weight decay (torch's single-tensor formulas)."""
 from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_flags, decayed_grad, scalar
+from .optimizer import Optimizer, check_flags, decayed_grad, scalar, typed
 
 
 class SGD(Optimizer):
@@ -36,16 +36,17 @@ class SGD(Optimizer):
             if buf is not None and momentum != 0 and kernels.run(
                     "sgd_momentum", (w, g, buf.data), momentum, 1.0 - dampening, dampening != 0, nesterov, lr):
                 continue
+            momentum_, damp_, lr_ = typed(w.dtype, momentum, 1.0 - dampening, lr)
             if momentum != 0:
                 if buf is None:  # first step: the buffer starts as the gradient itself
                     buf = state["momentum_buffer"] = Tensor._wrap(g.copy() if g is p.grad.data else g)
                     b = buf.data
                 else:
                     b = buf.data
-                    b *= momentum
-                    b += g if dampening == 0 else xp.multiply(g, 1.0 - dampening)  # g * 1.0 == g exactly
+                    b *= momentum_
+                    b += g if dampening == 0 else xp.multiply(g, damp_)  # g * 1.0 == g exactly
                 if nesterov:
-                    g = g + xp.multiply(b, momentum)  # g + momentum * b
+                    g = g + xp.multiply(b, momentum_)  # g + momentum * b
                 else:
                     g = b
-            w -= xp.multiply(g, lr)  # p <- p - lr * g
+            w -= xp.multiply(g, lr_)  # p <- p - lr * g

@@ -1,17 +1,21 @@
 """Write manifest.json: the API surface of the installed CuPy that the CuPy double copies.
 
-Run it when CuPy's version moves: `python tests/cupy_double/make_manifest.py`. It needs only `import cupy`
-(no GPU). tests/test_cupy_double.py regenerates it in memory and fails when it differs from the committed file.
+Run it when CuPy's version moves: `python tests/cupy_double/make_manifest.py` with the newest CuPy, and with
+`--oldest` (writes manifest_oldest.json) in the oldest set (`make test-oldest`'s environment). It needs only
+`import cupy` (no GPU). The double allows what both have (_state.py); tests/test_cupy_double.py regenerates the
+manifest in memory and fails when it differs from the committed file of that CuPy version.
 """
 import inspect
 import json
 import os
+import sys
 import warnings
 
 import numpy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PATH = os.path.join(HERE, "manifest.json")
+OLDEST_PATH = os.path.join(HERE, "manifest_oldest.json")
 
 
 def _params(f):
@@ -62,7 +66,8 @@ def build():
         "cupy_version": cupy.__version__,
         "ndarray": nd,
         "ndarray_hash_is_none": cupy.ndarray.__hash__ is None,
-        "flags": _public(cupy._core.flags.Flags),
+        # an instance: CuPy 13 sets c_contiguous & co. in __init__ (CuPy 14 makes them class properties)
+        "flags": _public(cupy._core.flags.Flags(True, False, True)),
         "ufunc_call_params": ["out", "casting", "dtype"],
         "module": _module_table(cupy, ufunc_type),
         "random": _module_table(cupy.random, ufunc_type),
@@ -72,7 +77,9 @@ def build():
 
 
 if __name__ == "__main__":
-    with open(PATH, "w") as f:
+    # --oldest: the oldest supported CuPy (.ci/oldest-constraints.txt), run in that environment
+    path = OLDEST_PATH if sys.argv[1:] == ["--oldest"] else PATH
+    with open(path, "w") as f:
         json.dump(build(), f, indent=0, sort_keys=True)
         f.write("\n")
-    print("wrote", PATH)
+    print("wrote", path)
