@@ -172,3 +172,9 @@ def test_clip_grad_norm_nonfinite_and_value(backend):
         assert p.grad.dtype == np.float32
         assert_close(p.grad, tp.grad)
     assert max(float(abs(to_numpy(p.grad.data)).max()) for p in mg) == 0.5
+
+
+def test_batch_norm_leaves_the_norm_function_in_place():
+    """The BatchNorm op's module must not be named ops.norm: importing it would replace minigrad.ops.norm()."""
+    minigrad.nn.functional.batch_norm(minigrad.ones(4, 3), None, None, training=True)
+    assert callable(minigrad.ops.norm) and callable(minigrad.norm)

@@ -268,7 +268,7 @@ def cross_entropy_composed(input, target, weight=None, ignore_index=-100, reduct
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Per-channel normalisation of (N, C) or (N, C, L); in training updates the running stats in place (torch's
     rule: running = (1 - momentum) * running + momentum * batch stat, the variance unbiased)."""
-    from ..ops.norm import batch_norm as _bn
+    from ..ops.batchnorm import batch_norm as _bn  # not ops.norm: that name is the norm() function
 
     _check_batch_norm(input, training)
     if not training:
