@@ -1,7 +1,7 @@
 """Adadelta (torch's single-tensor formula: eps inside both square roots)."""
 from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, scalar, typed
+from .optimizer import Optimizer, check_flags, decayed_grad, scalar, typed
 
 
 class Adadelta(Optimizer):
@@ -35,18 +35,9 @@ class Adadelta(Optimizer):
             g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
             v, u = state["square_avg"].data, state["acc_delta"].data
             if kernels.run("adadelta", (w, g, v, u), rho, 1.0 - rho, eps, lr):
-                continue  # the formulas below, fused into one pass (minigrad/kernels/cpu.py)
-            tmp = xp.empty_like(w)
-            rho_, eps_, lr_ = typed(w.dtype, rho, eps, lr)
-            v *= rho_
-            add_sq_(xp, v, g, 1.0 - rho, tmp)
-            std = xp.add(v, eps_, out=tmp)
-            xp.sqrt(std, out=std)
-            delta = xp.add(u, eps_, out=xp.empty_like(u))  # out=: a 0-d result must stay an array
-            xp.sqrt(delta, out=delta)
-            delta /= std
-            delta *= g
-            u *= rho_
-            add_sq_(xp, u, delta, 1.0 - rho, tmp)
-            delta *= lr_  # p.add_(delta, alpha=-lr)
-            w -= delta
+                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
+            rho_, one_minus_rho, eps_, lr_ = typed(w.dtype, rho, 1.0 - rho, eps, lr)
+            v[...] = v * rho_ + one_minus_rho * g * g         # v <- rho v + (1 - rho) g^2
+            delta = xp.sqrt(u + eps_) / xp.sqrt(v + eps_) * g  # delta = sqrt(u + eps) / sqrt(v + eps) g
+            u[...] = u * rho_ + one_minus_rho * delta * delta  # u <- rho u + (1 - rho) delta^2
+            w -= delta * lr_                                  # w <- w - lr delta

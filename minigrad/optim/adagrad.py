@@ -1,7 +1,7 @@
 """Adagrad (torch's single-tensor formula; state is created eagerly, as torch does)."""
 from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, scalar, typed
+from .optimizer import Optimizer, check_flags, decayed_grad, scalar, typed
 
 
 class Adagrad(Optimizer):
@@ -45,12 +45,7 @@ class Adagrad(Optimizer):
             clr = lr / (1.0 + (state["step"] - 1.0) * lr_decay)
             s = state["sum"].data
             if kernels.run("adagrad", (w, g, s), 1.0, eps, -clr):
-                continue  # the formulas below, fused into one pass (minigrad/kernels/cpu.py)
-            tmp = xp.empty_like(w)
-            eps_, clr_ = typed(w.dtype, eps, -clr)
-            add_sq_(xp, s, g, 1.0, tmp)
-            std = xp.sqrt(s, out=tmp)
-            std += eps_
-            upd = xp.multiply(g, clr_)  # p.addcdiv_(g, std, value=-clr) == p + (-clr * g) / std
-            upd /= std
-            w += upd
+                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
+            eps_, neg_clr = typed(w.dtype, eps, -clr)
+            s[...] = s + g * g                                # s <- s + g^2
+            w += (neg_clr * g) / (xp.sqrt(s) + eps_)          # w <- w - clr g / (sqrt(s) + eps)

@@ -1,7 +1,7 @@
 """Adam and AdamW (torch's single-tensor formulas: eps is added after bias correction)."""
 from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, lerp_consts, scalar, typed
+from .optimizer import Optimizer, check_flags, decayed_grad, lerp, lerp_consts, scalar, typed
 
 
 class Adam(Optimizer):
@@ -55,24 +55,17 @@ class Adam(Optimizer):
             bias_correction2_sqrt = (1.0 - beta2**step) ** 0.5
             if not amsgrad and kernels.run("adam", (w, g, m, v), *lerp_consts(m.dtype, 1.0 - beta1), beta2,
                                            1.0 - beta2, bias_correction2_sqrt, eps, -step_size):
-                continue  # the same formulas below, fused into one pass (minigrad/kernels/cpu.py)
-            tmp = xp.empty_like(w)
-            beta2_, bc2_, eps_, step_ = typed(w.dtype, beta2, bias_correction2_sqrt, eps, -step_size)
-            lerp_(xp, m, g, 1.0 - beta1, tmp)
-            v *= beta2_
-            add_sq_(xp, v, g, 1.0 - beta2, tmp)
+                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
+            b2, one_minus_b2, bc2, eps_, neg_step = typed(w.dtype, beta2, 1.0 - beta2, bias_correction2_sqrt, eps,
+                                                          -step_size)
+            m[...] = lerp(m, g, 1.0 - beta1)                  # m <- beta1 m + (1 - beta1) g
+            v[...] = v * b2 + one_minus_b2 * g * g            # v <- beta2 v + (1 - beta2) g^2
             if amsgrad:
                 vmax = state["max_exp_avg_sq"].data
-                xp.maximum(vmax, v, out=vmax)
+                vmax[...] = xp.maximum(vmax, v)               # v <- max of every v so far
                 v = vmax
-            denom = xp.sqrt(v, out=tmp)
-            denom /= bc2_
-            denom += eps_
-            # p.addcdiv_(m, denom, value=-step_size) == p + (-step_size * m) / denom; the quotient goes into
-            # denom's buffer, so no new array per step
-            upd = xp.divide(m, denom, out=denom)
-            upd *= step_
-            w += upd
+            denom = xp.sqrt(v) / bc2 + eps_                   # sqrt(v / (1 - beta2^t)) + eps
+            w += neg_step * (m / denom)                       # w <- w - lr / (1 - beta1^t) * m / denom
 
 
 class AdamW(Adam):

@@ -159,7 +159,7 @@ class Optimizer:
         return {"state": state, "param_groups": param_groups}
 
     def load_state_dict(self, state_dict):
-        """Load state_dict() output (ours, or a torch one via serialization.from_torch_state_dict)."""
+        """Load state_dict() output (ours, or a torch one via reference.convert.from_torch_state_dict)."""
         groups = self.param_groups
         saved_groups = deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -215,29 +215,19 @@ def typed(dtype, *values):
     return [dtype.type(v) for v in values]
 
 
-def lerp_(xp, m, g, w, tmp):
-    """m <- lerp(m, g, w) in place, with torch's two-branch formula (tmp: scratch like m)."""
-    c, big = lerp_consts(m.dtype, w)
-    xp.subtract(g, m, out=tmp)
-    tmp *= m.dtype.type(c)
-    if big:  # torch: end - (end - self) * (1 - weight)
-        xp.subtract(g, tmp, out=m)
-    else:
-        m += tmp
+def lerp(start, end, weight):
+    """torch.lerp: start + weight (end - start); for weight >= 0.5 torch computes end - (end - start) (1 - weight),
+    with 1 - weight rounded in the dtype, which is exact at weight = 1."""
+    c, big = lerp_consts(start.dtype, weight)
+    d = (end - start) * start.dtype.type(c)
+    return end - d if big else start + d
 
 
 def lerp_consts(dtype, w):
-    """(factor, big) for lerp_: torch uses 1 - weight, rounded in the dtype (float32 too), when weight >= 0.5."""
+    """(factor, big) for lerp: torch uses 1 - weight, rounded in the dtype (float32 too), when weight >= 0.5."""
     if abs(w) < 0.5:
         return w, False
     return float(1 - dtype.type(w)), True
-
-
-def add_sq_(xp, v, g, value, tmp):
-    """v += value * g * g in place (torch addcmul_ order: (value * g) * g)."""
-    xp.multiply(g, g.dtype.type(value), out=tmp)
-    tmp *= g
-    v += tmp
 
 
 def decayed_grad(xp, p, g, weight_decay, maximize):

@@ -1,7 +1,7 @@
 """RMSprop, plain or centered, with optional momentum (torch's single-tensor formulas)."""
 from .. import kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_sq_, check_flags, decayed_grad, lerp_, lerp_consts, scalar, typed
+from .optimizer import Optimizer, check_flags, decayed_grad, lerp, lerp_consts, scalar, typed
 
 
 class RMSprop(Optimizer):
@@ -45,28 +45,17 @@ class RMSprop(Optimizer):
             buf = state["momentum_buffer"].data if momentum > 0 else w
             if kernels.run("rmsprop", (w, g, v, gbar, buf), alpha, 1.0 - alpha, *lerp_consts(v.dtype, 1.0 - alpha),
                            -1.0, eps, centered, momentum > 0, momentum, lr):
-                continue  # the formulas below, fused into one pass (minigrad/kernels/cpu.py)
-            tmp = xp.empty_like(w)
-            alpha_, eps_, momentum_, lr_, one_ = typed(w.dtype, alpha, eps, momentum, lr, -1.0)
-            v *= alpha_
-            add_sq_(xp, v, g, 1.0 - alpha, tmp)
-            if centered:
-                gbar = state["grad_avg"].data
-                lerp_(xp, gbar, g, 1.0 - alpha, tmp)
-                # v.addcmul(gbar, gbar, value=-1) == v + (-1 * gbar) * gbar
-                avg = xp.multiply(gbar, one_, out=xp.empty_like(v))
-                avg *= gbar
-                avg += v
-                xp.sqrt(avg, out=avg)
+                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
+            alpha_, one_minus_alpha, eps_, momentum_, lr_, minus_one = typed(w.dtype, alpha, 1.0 - alpha, eps,
+                                                                             momentum, lr, -1.0)
+            v[...] = v * alpha_ + one_minus_alpha * g * g     # v <- alpha v + (1 - alpha) g^2
+            if centered:                                      # variance: minus the squared mean gradient
+                gbar[...] = lerp(gbar, g, 1.0 - alpha)        # gbar <- alpha gbar + (1 - alpha) g
+                avg = xp.sqrt(v + minus_one * gbar * gbar) + eps_
             else:
-                avg = xp.sqrt(v, out=xp.empty_like(v))  # out=: a 0-d result must stay an array
-            avg += eps_
+                avg = xp.sqrt(v) + eps_
             if momentum > 0:
-                buf = state["momentum_buffer"].data
-                buf *= momentum_
-                buf += xp.divide(g, avg, out=avg)  # buf.addcdiv_(g, avg) == buf + g / avg
-                w -= xp.multiply(buf, lr_)
+                buf[...] = buf * momentum_ + g / avg          # b <- momentum b + g / avg
+                w -= buf * lr_                                # w <- w - lr b
             else:
-                upd = xp.multiply(g, -lr_)  # p.addcdiv_(g, avg, value=-lr) == p + (-lr * g) / avg
-                upd /= avg
-                w += upd
+                w += (-lr_ * g) / avg                         # w <- w - lr g / avg

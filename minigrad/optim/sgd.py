@@ -30,9 +30,8 @@ class SGD(Optimizer):
             xp, w = p.xp, p.data
             g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
             buf = state.get("momentum_buffer")
-            # the formulas below, fused into one pass when possible (minigrad/kernels/cpu.py)
             if momentum == 0 and kernels.run("sgd", (w, g), lr):
-                continue
+                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
             if buf is not None and momentum != 0 and kernels.run(
                     "sgd_momentum", (w, g, buf.data), momentum, 1.0 - dampening, dampening != 0, nesterov, lr):
                 continue
@@ -40,13 +39,7 @@ class SGD(Optimizer):
             if momentum != 0:
                 if buf is None:  # first step: the buffer starts as the gradient itself
                     buf = state["momentum_buffer"] = Tensor._wrap(g.copy() if g is p.grad.data else g)
-                    b = buf.data
-                else:
-                    b = buf.data
-                    b *= momentum_
-                    b += g if dampening == 0 else xp.multiply(g, damp_)  # g * 1.0 == g exactly
-                if nesterov:
-                    g = g + xp.multiply(b, momentum_)  # g + momentum * b
-                else:
-                    g = b
-            w -= xp.multiply(g, lr_)  # p <- p - lr * g
+                else:            # b <- momentum b + (1 - dampening) g   (g * 1.0 == g exactly: skipped)
+                    buf.data[...] = buf.data * momentum_ + (g if dampening == 0 else g * damp_)
+                g = g + buf.data * momentum_ if nesterov else buf.data
+            w -= g * lr_                                      # w <- w - lr g
