@@ -42,7 +42,7 @@ class _Engines:
         return mg, t
 
     def modules(self, build):
-        from reference.models import copy_weights
+        from reference.convert import copy_weights
 
         mg_m = build(self.mg.nn).to(self.mg_dev)
         t_m = build(self.torch.nn).to(self.device)

@@ -15,7 +15,7 @@ from benchmarks.epoch import build_mlp
 def setup(device, sizes=(4, 8, 3), batch_size=1, dtype="float32", seed=0):
     """Both engines' step functions on the same weights and the same (batch_size, sizes[0]) batch."""
     import minigrad
-    from reference.models import copy_weights
+    from reference.convert import copy_weights
 
     torch = common.torch_setup(device)
     minigrad.manual_seed(seed)

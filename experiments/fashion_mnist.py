@@ -83,7 +83,7 @@ def run(cfg):
 def train_variant(E, cfg, d, init, opt_name, lr, y_test, names):
     """Train one copy of `init` with optimizer opt_name; history per epoch, then test metrics."""
     from minigrad.metrics import confusion_matrix
-    from reference.models import copy_weights
+    from reference.convert import copy_weights
 
     loss_fn = E.nn.CrossEntropyLoss()
     sched = None

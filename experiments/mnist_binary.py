@@ -87,7 +87,7 @@ def evaluate_binary(E, model, loss_fn, X, target, threshold):
 def train_one(E, cfg, data, init, loss_name, t_test):
     """Train a copy of `init` with loss loss_name ('l1' or 'bce'); history and test counts."""
     from minigrad.metrics import binary_counts, confusion_matrix, f1_score, precision, recall
-    from reference.models import copy_weights
+    from reference.convert import copy_weights
 
     model = copy_weights(init, E.model("binary", hidden=cfg["hidden"]))
     loss_fn = getattr(E.nn, LOSS_NAMES[loss_name][0])()

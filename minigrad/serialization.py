@@ -1,4 +1,4 @@
-"""save/load of (nested) state dicts as .npz without pickle, and conversion to/from torch state dicts.
+"""save/load of (nested) state dicts as .npz without pickle (torch <-> minigrad conversion: reference/convert.py).
 
 Layout: every array is one npz entry ("a0", "a1", ...); the nesting (dicts with their key types and order,
 lists, tuples, plain values) is JSON in the entry "__structure__". np.load runs with allow_pickle=False,
@@ -167,34 +167,3 @@ def _decode(x, z, backend):
 
 def _is_cupy_array(x):
     return type(x).__module__.startswith("cupy")
-
-
-# ---- torch interop -----------------------------------------------------------------------------
-def to_torch_state_dict(sd):
-    """Same nesting with every minigrad Tensor replaced by a torch tensor (host copy, same dtype)."""
-    import torch
-
-    return _map_tensors(sd, Tensor, lambda t: torch.from_numpy(numpy.array(to_numpy(t.data), copy=True)))
-
-
-def from_torch_state_dict(sd, device=None):
-    """Same nesting with every torch tensor replaced by a minigrad Tensor (same dtype) on device."""
-    import torch
-
-    backend = "numpy" if device is None else backend_name(device)
-    return _map_tensors(sd, torch.Tensor, lambda t: Tensor._wrap(move(t.detach().cpu().numpy().copy(), backend)))
-
-
-def _map_tensors(x, cls, fn):
-    """x with fn applied to every instance of cls inside dicts (OrderedDict kept), lists and tuples."""
-    if isinstance(x, cls):
-        return fn(x)
-    if isinstance(x, dict):
-        out = OrderedDict() if isinstance(x, OrderedDict) else {}
-        for k, v in x.items():
-            out[k] = _map_tensors(v, cls, fn)
-        return out
-    if isinstance(x, (list, tuple)):
-        items = [_map_tensors(v, cls, fn) for v in x]
-        return tuple(items) if isinstance(x, tuple) else items
-    return x

@@ -1,11 +1,9 @@
 """The course's models, written once against a torch-like `nn` so torch and minigrad build the same thing.
 
-`torch_model("mlp")` builds it with torch.nn, `minigrad_model("mlp")` with minigrad.nn; `copy_weights` moves
-weights between the two in either direction (same state_dict keys and layouts).
+`torch_model("mlp")` builds it with torch.nn, `minigrad_model("mlp")` with minigrad.nn; `reference.convert`'s
+`copy_weights` moves weights between the two in either direction (same state_dict keys and layouts).
 """
 from types import SimpleNamespace
-
-import numpy as np
 
 
 def define(nn):
@@ -129,36 +127,3 @@ def torch_model(name, **kwargs):
 
 def minigrad_model(name, **kwargs):
     return build("minigrad", name, **kwargs)
-
-
-def is_torch(model):
-    return any(c.__module__.startswith("torch") for c in type(model).__mro__)
-
-
-def state_arrays(model):
-    """name -> host NumPy copy of every tensor in a torch or minigrad model's state_dict."""
-    out = {}
-    for k, v in model.state_dict().items():
-        if is_torch(model):
-            out[k] = v.detach().cpu().numpy().copy()
-        else:
-            from minigrad.backend import to_numpy
-
-            out[k] = np.array(to_numpy(v.data), copy=True)
-    return out
-
-
-def copy_weights(src, dst):
-    """Copy every weight of src into dst (torch <-> minigrad, any direction); keys must match."""
-    arrays = state_arrays(src)
-    if is_torch(dst):
-        import torch
-
-        dev = next(dst.parameters()).device
-        dst.load_state_dict({k: torch.from_numpy(a).to(dev) for k, a in arrays.items()})
-    else:
-        import minigrad
-
-        dev = next(dst.parameters()).device
-        dst.load_state_dict({k: minigrad.tensor(a, device=dev) for k, a in arrays.items()})
-    return dst

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import minigrad
 import minigrad.optim as optim
 from minigrad.backend import to_numpy
-from minigrad.serialization import from_torch_state_dict
+from reference.convert import from_torch_state_dict
 from helpers import assert_close, to_torch, torch_device
 
 SHAPES = [(3, 4), (4,), ()]
@@ -508,7 +508,7 @@ NET_CASES = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3
 
 def _nets(dtype, backend):
     import minigrad.nn as nn
-    from minigrad.serialization import from_torch_state_dict
+    from reference.convert import from_torch_state_dict
 
     torch.manual_seed(0)
     tnet = torch.nn.Sequential(torch.nn.Linear(12, 8), torch.nn.ReLU(), torch.nn.Linear(8, 4))

@@ -14,7 +14,7 @@ import minigrad
 import minigrad.nn as nn
 import minigrad.optim as optim
 from minigrad.backend import to_numpy
-from minigrad.serialization import from_torch_state_dict, to_torch_state_dict
+from reference.convert import from_torch_state_dict, to_torch_state_dict
 from helpers import assert_close, to_torch, torch_device
 
 
