@@ -25,10 +25,10 @@ def load_images(n=54000, seed=0, source="mnist"):
     """The first n MNIST training images (float32, /255) when the data is at hand, else (or if asked) random pixels."""
     if source != "random":
         try:
-            from experiments.common import load_arrays
+            from minigrad.data import MNIST
 
-            X, y, _, _ = load_arrays("mnist", download=False)  # a benchmark never downloads
-            return X[:n], y[:n], "MNIST"
+            X, y = MNIST(train=True, download=False).tensors(flatten=True, device="cpu", dtype="float32")
+            return X.data[:n], y.data[:n], "MNIST"  # a benchmark never downloads
         except Exception as e:  # no data: same shapes, same work
             print(f"(MNIST not found: {type(e).__name__}; timing on random pixels of the same shape)")
     rng = np.random.default_rng(seed)
@@ -39,7 +39,7 @@ def setup(device, X, y, batch_size, seed=0, dtype="float32", sizes=SIZES, numpy_
     """Build both engines' models (same weights), optimizers and device-resident data; return epoch callables."""
     import minigrad
     from minigrad import kernels
-    from reference.models import copy_weights
+    from reference.convert import copy_weights
 
     torch = common.torch_setup(device)
     minigrad.manual_seed(seed)
@@ -149,7 +149,7 @@ def build_mlp(nn, sizes=SIZES):
 def gemm_floor(X, batch_size, dtype, sizes=SIZES):
     """The epoch's matrix products only, on the same backend arrays: per step 3 forward, 3 dW, 2 dX (dW of a
     one-row batch as the outer product minigrad's Linear computes there, which is faster than BLAS's GEMM)."""
-    from minigrad.ops.nn import weight_grad
+    from minigrad.kernels import weight_grad
 
     xp = X.xp
     data = X.data

@@ -120,6 +120,12 @@ class Engine:
         m = build(self.name, name, **kwargs).to(self.device)
         return m.double() if self.dtype == self.lib.float64 else m
 
+    def loader(self, X, y, batch_size, seed, shuffle=True):
+        """The engine's own DataLoader over (X, y); its sampler gives both engines the same batches (EpochOrder)."""
+        data = self.lib.utils.data
+        sampler = EpochOrder(len(y), seed, shuffle)
+        return data.DataLoader(data.TensorDataset(X, y), batch_size=batch_size, sampler=sampler)
+
     def make_optimizer(self, name, params, lr, **kwargs):
         cls = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "adagrad": "Adagrad", "adadelta": "Adadelta",
                "rmsprop": "RMSprop"}[name.lower()]
@@ -131,6 +137,21 @@ def epoch_order(n, seed, epoch, shuffle=True):
     if not shuffle:
         return np.arange(n, dtype=np.int64)
     return np.random.default_rng([seed, epoch]).permutation(n).astype(np.int64)
+
+
+class EpochOrder:
+    """A DataLoader sampler: epoch e (counted by its iterations) visits the samples in epoch_order(n, seed, e)."""
+
+    def __init__(self, n, seed, shuffle=True):
+        self.n, self.seed, self.shuffle, self.epoch = n, seed, shuffle, 0
+
+    def __iter__(self):
+        order = epoch_order(self.n, self.seed, self.epoch, self.shuffle)
+        self.epoch += 1
+        return iter(order.tolist())
+
+    def __len__(self):
+        return self.n
 
 
 def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None, targets_float=False):
@@ -184,11 +205,14 @@ def evaluate(E, model, loss_fn, X, y, batch_size=1000):
 
 
 def progress(total, desc, enabled=True):
+    """A tqdm bar of `total` steps (None when disabled); given an iterable instead, that iterable under a bar."""
     if not enabled:
-        return None
+        return None if isinstance(total, int) else total
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+    if isinstance(total, int):
+        return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+    return tqdm(total, desc=desc, leave=False, dynamic_ncols=True)
 
 
 def load_arrays(name="mnist", data_dir=None, normalize=None, download=True):

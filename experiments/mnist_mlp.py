@@ -42,16 +42,18 @@ def run(cfg):
     loss_fn = E.nn.CrossEntropyLoss()
     opt = E.make_optimizer(cfg["optimizer"], model.parameters(), cfg["lr"],
                            **({"weight_decay": cfg["weight_decay"]} if cfg["weight_decay"] else {}))
+    train_loader = E.loader(X_tr, y_tr, cfg["batch_size"], cfg["seed"])  # shuffled anew each epoch
     history = {"train_loss": [], "train_error": [], "val_loss": [], "val_error": [], "epoch_seconds": []}
-    steps = -(-len(tr) // cfg["batch_size"])
     for epoch in range(cfg["epochs"]):
-        order = common.epoch_order(len(tr), cfg["seed"], epoch)
-        bar = common.progress(steps, f"epoch {epoch + 1}/{cfg['epochs']}", not cfg.get("no_progress"))
+        model.train()
         with common.Timer() as t:
-            common.train_epoch(E, model, loss_fn, opt, X_tr, y_tr, order, cfg["batch_size"], bar)
+            for x, y in common.progress(train_loader, f"epoch {epoch + 1}/{cfg['epochs']}", not cfg.get("no_progress")):
+                out = model(x)             # forward
+                loss = loss_fn(out, y)     # mean cross-entropy of the batch
+                opt.zero_grad()
+                loss.backward()            # every parameter's .grad
+                opt.step()                 # Adam's update
             E.sync()
-        if bar is not None:
-            bar.close()
         tl, ta, _ = common.evaluate(E, model, loss_fn, X_tr, y_tr)
         vl, vacc, _ = common.evaluate(E, model, loss_fn, X_va, y_va)
         for k, v in zip(history, (tl, 1 - ta, vl, 1 - vacc, t.seconds)):

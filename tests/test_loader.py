@@ -202,3 +202,41 @@ def test_filter_mnist_one_vs_seven():
     X, y = sub._whole_arrays()
     np.testing.assert_array_equal(y, sub.targets.numpy())
     np.testing.assert_array_equal(X[0], x.numpy())
+
+
+class EveryEpochReversed:
+    """A sampler with state, as torch's: epoch 0 visits 0..n-1 backwards, epoch 1 forwards, ..."""
+
+    def __init__(self, n):
+        self.n, self.epoch = n, 0
+
+    def __iter__(self):
+        order = range(self.n - 1, -1, -1) if self.epoch % 2 == 0 else range(self.n)
+        self.epoch += 1
+        return iter(order)
+
+    def __len__(self):
+        return self.n
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("per_sample", [False, True])
+def test_sampler_gives_the_batches_torchs_dataloader_gives(backend, drop_last, per_sample):
+    torch = pytest.importorskip("torch")
+    n, bs = 23, 5
+    ds = MapStyle(n) if per_sample else make_td(n, backend)
+    tds = torch.utils.data.TensorDataset(torch.arange(n * 3.0).reshape(n, 3), torch.arange(n))
+    ours = DataLoader(ds, batch_size=bs, drop_last=drop_last, sampler=EveryEpochReversed(n))
+    theirs = torch.utils.data.DataLoader(tds, batch_size=bs, drop_last=drop_last, sampler=EveryEpochReversed(n))
+    assert len(ours) == len(theirs)
+    for _ in range(2):  # the sampler is read anew each epoch
+        got = [to_numpy(b[1].data).tolist() for b in ours]
+        assert got == [b[1].tolist() for b in theirs]
+    assert ours.order.tolist() == list(range(n))  # the second epoch's order, as the sampler gave it
+
+
+def test_sampler_errors_say_what_to_do():
+    with pytest.raises(ValueError, match="sampler.*shuffle"):
+        DataLoader(make_td(), sampler=range(23), shuffle=True)
+    with pytest.raises(IndexError, match="23.*23 samples"):
+        list(DataLoader(make_td(), sampler=[0, 23]))

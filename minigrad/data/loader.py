@@ -87,14 +87,19 @@ class DataLoader:
     shuffle order: `seed=` (or an int / numpy Generator as `generator=`) gives the loader its own
     reproducible stream; otherwise the global one that minigrad.manual_seed seeds. After iter(loader)
     `loader.order` holds that epoch's index order and `loader.batch_indices()` its per-batch split.
+    sampler: as torch's, an iterable of indices read anew each epoch (instead of shuffle).
     device: backend the batches land on (default: where the data is; the default backend for datasets).
     num_workers / pin_memory are accepted for torch compatibility and ignored.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, seed=None,
-                 collate_fn=None, device=None, num_workers=0, pin_memory=False):
+                 collate_fn=None, device=None, num_workers=0, pin_memory=False, sampler=None):
         if batch_size is None or int(batch_size) < 1:
             raise ValueError(f"batch_size should be a positive integer, got {batch_size!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True both choose the order; pass one of them "
+                             "(a sampler that shuffles, or shuffle=True without a sampler)")
+        self.sampler = sampler
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -107,13 +112,22 @@ class DataLoader:
         self.epoch = 0
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def _stop(self, n):
+        """Where an epoch of n indices stops: the last partial batch is dropped with drop_last."""
+        return n - n % self.batch_size if self.drop_last else n
 
     def next_order(self):
         """Draw the next epoch's index order (int64 numpy array) and make it `self.order`."""
         n = len(self.dataset)
-        if self.shuffle:
+        if self.sampler is not None:
+            self.order = numpy.fromiter((int(i) for i in self.sampler), dtype=numpy.int64)
+            bad = self.order[(self.order < -n) | (self.order >= n)]
+            if bad.size:
+                raise IndexError(f"DataLoader: the sampler gave index {int(bad[0])}, outside a dataset of {n} samples")
+        elif self.shuffle:
             rng = self._rng if self._rng is not None else mg_random.generator("numpy")
             self.order = numpy.asarray(rng.permutation(n), dtype=numpy.int64)
         else:
@@ -124,7 +138,7 @@ class DataLoader:
     def batch_indices(self, order=None):
         """The epoch's order cut into batches (the last one partial unless drop_last)."""
         order = self.order if order is None else order
-        return [order[i:i + self.batch_size] for i in range(0, len(self) * self.batch_size, self.batch_size)]
+        return [order[i:i + self.batch_size] for i in range(0, self._stop(len(order)), self.batch_size)]
 
     def __iter__(self):
         order = self.next_order()  # drawn now, not at the first next(): the order is readable right away
@@ -144,8 +158,7 @@ class DataLoader:
         return self._whole
 
     def _iter_whole(self, arrays, idx):
-        stop = len(self) * self.batch_size
-        for i in range(0, stop, self.batch_size):
+        for i in range(0, self._stop(len(idx)), self.batch_size):
             sel = idx[i:i + self.batch_size]
             yield [Tensor._wrap(a[sel]) for a in arrays]
 
