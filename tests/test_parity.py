@@ -66,3 +66,15 @@ def test_verdict_flags_float32_drift_beyond_the_rounding_band():
     assert parity.verdict(ok, parity.CONFIG, ref64) == []
     bad = dict(ok, losses_minigrad=[1.0 + 5e-3] * steps)
     assert parity.verdict(bad, parity.CONFIG, ref64)
+
+
+def test_band_is_calibrated_on_the_largest_torch_rounding_draw():
+    """One float32 run is one draw of the chaotic drift: the band uses the largest of torch's draws."""
+    steps = 100
+    ref64 = {"losses_torch": [1.0] * steps}
+    rec = {"dtype": "float32", "grad_checks": [], "test_acc_minigrad": 0.9, "test_acc_torch": 0.9,
+           "losses_torch": [1.0 + 1e-3] * steps, "losses_minigrad": [1.0 + 4e-3] * steps}
+    assert parity.verdict(dict(rec), parity.CONFIG, ref64)  # 3e-3 apart > 2 x 1e-3
+    drawn = dict(rec, losses_torch_realizations=[[1.0 + 2e-3] * steps, [1.0 - 5e-4] * steps])
+    assert parity.verdict(drawn, parity.CONFIG, ref64) == []  # 3e-3 <= 2 x 2e-3
+    assert drawn["band"]["float32_rounding_drifts"] == pytest.approx([1e-3, 2e-3, 5e-4])
