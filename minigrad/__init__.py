@@ -26,5 +26,9 @@ from .serialization import load, save  # noqa: F401
 from . import nn, optim  # noqa: E402,F401  (minigrad.nn / minigrad.optim, as torch.nn / torch.optim)
 from . import data, metrics, utils  # noqa: E402,F401
 from . import viz  # noqa: E402,F401  (minigrad.viz.draw(tensor): the graph behind it)
+from .nn.layers import leaky_relu, relu  # noqa: E402,F401  (torch.relu; the ops live with nn.ReLU, nn.LeakyReLU)
+from .tensor_ops import setup_tensor  # noqa: E402
+
+setup_tensor()
 
 __version__ = "0.1.0"

@@ -4,15 +4,10 @@ import threading
 
 import numpy
 
-from . import dtypes
+from . import dtypes, kernels
 from .backend import _cupy, get_array_module, name_of
 
-Tensor = as_operand = None  # bound by minigrad.tensor once Tensor exists (the two modules need each other)
-
-
-def _bind_tensor(tensor_cls, as_operand_fn):
-    global Tensor, as_operand
-    Tensor, as_operand = tensor_cls, as_operand_fn
+Tensor = as_operand = None  # set by tensor_ops.setup_tensor(): ops make Tensors, and Tensor runs ops
 
 
 _state = threading.local()
@@ -85,6 +80,7 @@ class Function:
     float_only = False  # integer inputs are cast to the default float dtype (torch.exp(int) is float)
     differentiable = True
     changes_dtype = False  # only Cast widens a float on purpose; see _narrow_0d
+    kernel = None  # the name of a faster twin of forward/backward in minigrad/kernels, which picks it or not
 
     def __call__(self, *inputs):
         ts = inputs
@@ -100,8 +96,10 @@ class Function:
             xs = _promote(ts, xs)
         if self.float_only:
             xs = [x if x.dtype.kind == "f" else x.astype(dtypes.get_default_dtype()) for x in xs]
-        self.xp = get_array_module(xs[0]) if _cupy is not None else numpy
-        y = self.forward(*xs)
+        self.xp = _xp(xs[0])
+        y = kernels.forward(self, xs) if self.kernel is not None else None
+        if y is None:
+            y = self.forward(*xs)
         if _VALUE_BASED_CASTING and not self.changes_dtype:
             y = _narrow_0d(y, xs)
         needs = False
@@ -126,7 +124,9 @@ class Function:
 
     def _input_grads(self, gy):
         """Run backward, then un-broadcast and cast each gradient to its input's shape and dtype."""
-        gxs = self.backward(gy)
+        gxs = kernels.backward(self, gy) if self.kernel is not None else None
+        if gxs is None:
+            gxs = self.backward(gy)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
         out = []
@@ -153,7 +153,7 @@ class Function:
 
     def name(self):
         """torch's name for this node ('AddBackward0'); ops torch has no single node for keep ours."""
-        return self.torch_name or type(self).__name__ + "Backward"
+        return self.torch_name or type(self).__name__.replace("Function", "") + "Backward"
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -202,8 +202,13 @@ def _promote(ts, xs):
     return [x if x.dtype == want else x.astype(want) for x in xs]
 
 
+def _xp(a):
+    """numpy or cupy for array a (backend.get_array_module, without the call for a host array)."""
+    return numpy if type(a) is numpy.ndarray else get_array_module(a)
+
+
 def _check_same_backend(ts, opname):
-    if len(ts) < 2:
+    if len(ts) < 2 or all(type(t.data) is numpy.ndarray for t in ts):
         return
     names = {name_of(get_array_module(t.data)) for t in ts}
     if len(names) > 1:
@@ -243,7 +248,7 @@ def run_backward(root, gradient=None, retain_graph=False):
     """Reverse-mode sweep from `root`, accumulating into the .grad of leaves."""
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    xp = get_array_module(root.data)
+    xp = _xp(root.data)
     if gradient is None:
         if root.data.size != 1:
             raise RuntimeError(
@@ -295,4 +300,4 @@ def _accumulate(t, g, handed_out):
         handed_out.add(id(g))
         t.grad = Tensor._wrap(g)
     else:  # asarray: NumPy returns a scalar, not a 0-d array, for 0-d + 0-d, and .grad.zero_() needs an array
-        t.grad.data = get_array_module(g).asarray(t.grad.data + g)
+        t.grad.data = _xp(g).asarray(t.grad.data + g)

@@ -131,6 +131,25 @@ class Device:
         return f"device(type='{self.type}'{extra})"
 
 
+def parse_to(args, kwargs, who, allow_copy=True):
+    """(device, dtype) from to()'s arguments, as torch takes them on Tensor.to and Module.to: to(device),
+    to(dtype), to(device, dtype), to(other_tensor), device=/dtype= keywords; non_blocking (and copy) ignored."""
+    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if allow_copy:
+        kwargs.pop("copy", None)
+    if kwargs:
+        raise TypeError(f"{who}() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, (str, Device)):
+            device = a
+        elif hasattr(a, "device") and hasattr(a, "dtype"):  # a Tensor: its device and dtype
+            device, dtype = a.device, a.dtype
+        elif a is not None:
+            dtype = a
+    return device, dtype
+
+
 def _initial_default():
     spec = os.environ.get("MINIGRAD_BACKEND") or os.environ.get("MINIGRAD_DEVICE") or "numpy"
     return backend_name(spec)

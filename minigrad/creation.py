@@ -5,7 +5,7 @@ import numpy
 
 from . import dtypes, random
 from .backend import backend_name, get_xp
-from .tensor import Tensor
+from .tensor import Tensor, size_args
 
 
 def _finish(array, requires_grad):
@@ -13,12 +13,6 @@ def _finish(array, requires_grad):
     if requires_grad:
         t.requires_grad_(True)
     return t
-
-
-def _shape(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    return tuple(int(s) for s in size)
 
 
 def _float_dtype(dtype):
@@ -67,7 +61,7 @@ def from_numpy(a):
 
 def _size(dims, size):
     """zeros(2, 3), zeros((2, 3)) and zeros(size=(2, 3)) alike, as torch."""
-    return _shape(dims if size is None else (size,))
+    return size_args(dims if size is None else (size,))
 
 
 def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False):
@@ -86,7 +80,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = dtypes.get_default_dtype() if isinstance(fill_value, float) else (
             dtypes.bool if isinstance(fill_value, bool) else dtypes.int64)
-    return _finish(get_xp(device).full(_shape((size,)), fill_value, dtype=dtypes.as_dtype(dtype)), requires_grad)
+    shape = size_args((size,))
+    return _finish(get_xp(device).full(shape, fill_value, dtype=dtypes.as_dtype(dtype)), requires_grad)
 
 
 def _like(x, dtype, device):
@@ -174,7 +169,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     if size is None:
         raise TypeError("normal(): with a number for mean and std, pass size=, as torch.normal(0.0, 1.0, size=(2, 3))")
     d = _float_dtype(dtype)
-    return _finish(random.normal(_shape((size,)), float(mean), float(std), d, backend_name(device), generator),
+    return _finish(random.normal(size_args((size,)), float(mean), float(std), d, backend_name(device), generator),
                    requires_grad)
 
 
@@ -186,7 +181,7 @@ def randint(low, high=None, size=None, dtype=None, device=None):
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
-    return Tensor._wrap(random.integers(low, high, _shape((size,)), d, backend_name(device)))
+    return Tensor._wrap(random.integers(low, high, size_args((size,)), d, backend_name(device)))
 
 
 def randperm(n, dtype=None, device=None):

@@ -20,13 +20,8 @@ def synchronize():
         device_checks.sync()
 
 
-def manual_seed(seed):
-    from .random import manual_seed as _ms
-
-    _ms(seed)
-
-
-manual_seed_all = manual_seed
+# manual_seed / manual_seed_all (torch.cuda's): minigrad/random.py sets them here, since one seed serves every
+# backend's generator; this backend module knows nothing of random numbers.
 
 
 def get_device_name(index=0):

@@ -103,10 +103,25 @@ def set_default_dtype(d):
     _default_dtype = d
 
 
+# torch's names of each dtype, the one table every message and legacy name reads: (type name, C++ scalar name).
+# "Float" is x.type()'s 'torch.FloatTensor' and "expected ... Long" in errors; "float" is what matmul errors say.
+TORCH_NAMES = {float32: ("Float", "float"), float64: ("Double", "double"), float16: ("Half", "c10::Half"),
+               int64: ("Long", "long int"), int32: ("Int", "int"), int16: ("Short", "short int"),
+               int8: ("Char", "signed char"), uint8: ("Byte", "unsigned char"), bool: ("Bool", "bool")}
 # legacy tensor-type names (x.type() -> 'torch.FloatTensor'; x.type('torch.DoubleTensor'))
-TENSOR_TYPE_NAMES = {float32: "FloatTensor", float64: "DoubleTensor", float16: "HalfTensor", int64: "LongTensor",
-                     int32: "IntTensor", int16: "ShortTensor", int8: "CharTensor", uint8: "ByteTensor",
-                     bool: "BoolTensor"}
+TENSOR_TYPE_NAMES = {d: names[0] + "Tensor" for d, names in TORCH_NAMES.items()}
+
+
+def type_name(d):
+    """torch's type name of dtype d in messages: 'Float', 'Long', ... (str(d) for one torch has no name for)."""
+    names = TORCH_NAMES.get(d)
+    return names[0] if names else str(d)
+
+
+def scalar_name(d):
+    """torch's C++ scalar name of dtype d in matmul messages: 'float', 'long int', ..."""
+    names = TORCH_NAMES.get(d)
+    return names[1] if names else str(d)
 
 
 def as_dtype(d):
@@ -146,7 +161,7 @@ def promote_types(a, b, a_is_scalar_like=False, b_is_scalar_like=False):
     does not widen a dimensioned operand of the same category."""
     if a == b:
         return a
-    ka, kb = _category(a), _category(b)
+    ka, kb = category(a), category(b)
     if ka != kb:
         return a if ka > kb else b
     if a_is_scalar_like and not b_is_scalar_like:
@@ -156,5 +171,6 @@ def promote_types(a, b, a_is_scalar_like=False, b_is_scalar_like=False):
     return numpy.promote_types(a, b)
 
 
-def _category(d):
+def category(d):
+    """bool < integer < float: torch's casting order between kinds."""
     return {"b": 0, "u": 1, "i": 1, "f": 2}.get(d.kind, 2)

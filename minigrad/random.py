@@ -1,6 +1,7 @@
 """Per-backend random generators, seeded together by minigrad.manual_seed."""
 import numpy
 
+from . import cuda
 from .backend import get_xp, move
 
 _seed = None
@@ -13,6 +14,9 @@ def manual_seed(seed):
     _seed = int(seed)
     _generators.clear()
     return _seed
+
+
+cuda.manual_seed = cuda.manual_seed_all = manual_seed  # torch.cuda.manual_seed: the same seed serves CuPy too
 
 
 def seed():

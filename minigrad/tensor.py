@@ -7,7 +7,9 @@ import numpy
 from . import device_checks, dtypes
 from .autograd import is_grad_enabled, run_backward
 from .tensor_ops import TensorOps
-from .backend import Device, backend_name, get_array_module, get_default_backend, get_xp, name_of, to_numpy
+from .backend import (
+    Device, backend_name, get_array_module, get_default_backend, get_xp, name_of, parse_to, to_numpy,
+)
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -55,6 +57,13 @@ def _host_list(data):
     # lists of tensors (e.g. [t.item() ...] forgotten) are turned into plain values
     return [_host_list(d) if isinstance(d, (list, tuple)) else (d.item() if isinstance(d, Tensor) else d)
             for d in data]
+
+
+def size_args(dims):
+    """A shape given as dims or as one sequence, as torch takes it: f(2, 3), f((2, 3)), f([2, 3]) -> (2, 3)."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    return tuple(int(d) for d in dims)
 
 
 class Size(tuple):
@@ -117,7 +126,7 @@ class Tensor(TensorOps):
     def _wrap(cls, array, requires_grad=False):
         """Fast constructor from a backend array (no copy, no checks); used by ops."""
         t = object.__new__(cls)
-        if type(array) is not numpy.ndarray and get_array_module(array) is numpy:
+        if type(array) is not numpy.ndarray and (isinstance(array, numpy.generic) or get_array_module(array) is numpy):
             array = numpy.asarray(array)  # numpy reductions return scalars; keep 0-d arrays
         t.data = array
         t.grad = None
@@ -148,7 +157,7 @@ class Tensor(TensorOps):
 
     @property
     def xp(self):
-        return get_array_module(self.data)
+        return numpy if type(self.data) is numpy.ndarray else get_array_module(self.data)
 
     @property
     def is_cuda(self):
@@ -277,19 +286,7 @@ class Tensor(TensorOps):
 
     def to(self, *args, **kwargs):
         """to(device), to(dtype) or to(device, dtype); 'cpu'/'numpy' and 'cuda'/'cupy' name the backends."""
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("copy", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, (str, Device)):
-                device = a
-            elif isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            else:
-                dtype = a
+        device, dtype = parse_to(args, kwargs, "to")
         out = self
         if dtype is not None:
             out = ops.cast(out, dtypes.as_dtype(dtype))
@@ -473,10 +470,7 @@ class Tensor(TensorOps):
         return ops.getitem(self, index)
 
 
-from . import autograd as _autograd  # noqa: E402
-
-_autograd._bind_tensor(Tensor, as_operand)
-from . import ops, tensor_ops  # noqa: E402  (ops needs Tensor defined first)
+ops = None  # minigrad.ops, set by tensor_ops.setup_tensor() (ops import this module: it cannot import them)
 
 
 def is_tensor(obj):
@@ -485,6 +479,3 @@ def is_tensor(obj):
 
 def numel(x):
     return x.numel()
-
-
-tensor_ops.bind(Tensor, ops)

@@ -1,7 +1,7 @@
 """Tensor's operators (+ - * / @ **, comparisons, & | ~) and the methods that forward to minigrad.ops."""
 from . import dtypes
 
-ops = None  # minigrad.ops, bound by bind(): it can only be imported once Tensor exists
+ops = None  # minigrad.ops, set by setup_tensor()
 
 
 class TensorOps:
@@ -129,10 +129,23 @@ def _new(factory):
     return method
 
 
-def bind(Tensor, ops_module):
-    """Attach the op-methods to Tensor (x.exp(), x.sum(dim), x.clip(...), x.view_as(y), ...)."""
+def setup_tensor():
+    """The one place that wires Tensor and the ops together, as DeZero's setup_variable(): every op makes Tensors
+    (autograd.Function) and every Tensor operator or method runs an op, so neither module can import the other at
+    its top. minigrad/__init__.py calls this once, after importing tensor, ops and nn."""
     global ops
-    ops = ops_module
+    import importlib
+
+    from . import autograd
+    from . import ops as ops_module
+    from .nn import layers
+
+    tensor = importlib.import_module(__package__ + ".tensor")  # the module: minigrad.tensor is also a function
+
+    Tensor = tensor.Tensor
+    autograd.Tensor, autograd.as_operand = Tensor, tensor.as_operand
+    ops = tensor.ops = ops_module
+    ops.relu = layers.relu  # torch.relu: the op lives with nn.ReLU
     for name in METHODS:
         if not hasattr(Tensor, name):
             setattr(Tensor, name, _method(name))

@@ -3,7 +3,7 @@ kernels' effects (by argument position, as the C signatures in minigrad/kernels/
 
 FakeCupy.RawKernel parses each kernel's C signature and checks every argument against it (a float where the
 kernel reads a double would corrupt silently on a GPU), records the launch, then carries it out: optimizer
-launches slot by slot with the Numba twins (kernels/cpu.py, proven equal to the xp formulas), the layer and loss
+launches slot by slot with the Numba twins (kernels/__init__.py, proven equal to the xp formulas), the layer and loss
 kernels with the NumPy lines of their xp formulas; or, with source=True, every launch runs the kernel's CUDA
 source itself, compiled for the CPU (tests/cuda_on_cpu.py). Works on FakeArray and on the CuPy double's arrays
 (both keep their NumPy array in `_a`).
@@ -88,7 +88,7 @@ class FakeCupy:
 
 
 def emulate(fn, args):
-    """Carry out a launch: optimizers slot by slot with the CPU twin (kernels/cpu.py), the others in NumPy."""
+    """Carry out a launch: optimizers slot by slot with the CPU twin (kernels/__init__.py), the others in NumPy."""
     name = fn.rsplit("_", 1)[0]
     if name not in cuda.OPTIMIZERS:
         return LAYERS[name](*[a._a if hasattr(a, "_a") else a for a in args])

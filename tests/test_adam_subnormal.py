@@ -1,5 +1,5 @@
-"""Adam's float32 kernel when its first moment holds subnormals (adam_f32 in minigrad/kernels/cpu.py): the exact
-integer path gives the NumPy formulas' bits lane by lane, and it runs only where it can (IEEE subnormals in
+"""Adam's float32 kernel when its first moment holds subnormals (adam_f32_loop in minigrad/kernels/__init__.py): the
+exact integer path gives the NumPy formulas' bits lane by lane, and it runs only where it can (IEEE subnormals in
 effect, enough such lanes). The arrays mix the cases its proofs lean on: subnormal m with a gradient of +0, -0 or
 not 0, rounding ties (k * w exactly on .5 after float32 rounding), weights near the no-change bound, powers of
 two, subnormal/zero/inf/nan weights, denominators around 2**-30, eps = 0 with v = 0."""
@@ -15,14 +15,12 @@ import minigrad.optim as optim
 from minigrad import kernels
 
 F32 = np.float32
-N = 600  # > cpu.SAMPLES, so the kernel samples with a stride
+N = 600  # > kernels.SAMPLES, so the kernel samples with a stride
 
 
 def needs_exact_path():
-    from minigrad.kernels import cpu
-
-    if not cpu.SUBNORMALS_SLOW:
-        pytest.skip("the exact subnormal loop runs on x86 only (cpu.SUBNORMALS_SLOW)")
+    if not kernels.SUBNORMALS_SLOW:
+        pytest.skip("the exact subnormal loop runs on x86 only (kernels.SUBNORMALS_SLOW)")
 
 
 @contextmanager
@@ -158,9 +156,8 @@ def test_flush_to_zero_mode_takes_the_plain_loop():
 
 def test_where_subnormals_are_not_known_to_be_slow_the_plain_loop_runs(monkeypatch):
     numba = pytest.importorskip("numba")
-    from minigrad.kernels import cpu
-
-    monkeypatch.setattr(cpu, "SUBNORMALS_SLOW", False)  # as on ARM; read when the kernel compiles
-    kernel = numba.njit(error_model="numpy")(cpu.adam_f32)
+    monkeypatch.setattr(kernels, "SUBNORMALS_SLOW", False)  # as on ARM; read when the kernel compiles
+    kernels._prepare()  # the intrinsics the loop calls
+    kernel = numba.njit(error_model="numpy")(kernels.adam_f32_loop)
     w, g, m, v = lanes(np.random.default_rng(4), 1.0, 1e-2)
     assert kernel(w, g, m, v, F32(0.1), False, F32(0.999), F32(1e-3), F32(1.0), F32(1e-8), F32(-1e-3)) is False

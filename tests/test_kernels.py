@@ -77,7 +77,7 @@ def check_same(name, kw, dtype, kernel, **run):
     with spying() as calls:
         fused = train(name, kw, dtype, True, **run)
         ref = train(name, kw, dtype, False, **run)
-    assert calls[kernel] + calls[kernel + "_f32"] > 0, f"{kernel} kernel never ran"  # float32 twin: cpu.FLOAT32
+    assert calls[kernel] + calls[kernel + "_f32"] > 0, f"{kernel} kernel never ran"  # float32 twin: kernels.FLOAT32
     assert len(fused) == len(ref)
     for a, b in zip(fused, ref):
         assert a.dtype == b.dtype == dtype and a.shape == b.shape
@@ -210,12 +210,10 @@ def test_without_numba_the_numpy_formulas_run(monkeypatch, backend):
 
 
 def test_broken_numba_warns_once_and_the_numpy_formulas_run(monkeypatch):
-    from minigrad.kernels import cpu
-
     def broken():
         raise OSError("libllvmlite.so: cannot open shared object file")
 
-    monkeypatch.setattr(cpu, "_build", broken)
+    monkeypatch.setattr(kernels, "_build", broken)
     monkeypatch.setitem(kernels._state, "cpu", None)
     with pytest.warns(RuntimeWarning, match="fused optimizer kernels disabled .*OSError"):
         assert kernels.available() is False
@@ -228,30 +226,27 @@ def test_broken_numba_warns_once_and_the_numpy_formulas_run(monkeypatch):
 
 def test_without_a_writable_cache_the_kernels_compile_in_memory(monkeypatch):
     numba = pytest.importorskip("numba")
-    from minigrad.kernels import cpu
 
     def njit(**kw):
         if kw.get("cache"):
-            raise RuntimeError("cannot cache function 'sgd': no locator available for file 'cpu.py'")
+            raise RuntimeError("cannot cache function 'sgd': no locator available for file '__init__.py'")
         return numba.njit(**kw)
 
-    monkeypatch.setattr(cpu, "numba", type("FakeNumba", (), {"njit": staticmethod(njit)}))
-    table = cpu._build()
-    assert set(table) == set(cpu.KERNELS)
+    monkeypatch.setattr(kernels, "numba", type("FakeNumba", (), {"njit": staticmethod(njit)}))
+    table = kernels._build()
+    assert set(table) == set(kernels.KERNELS)
     w, g = np.ones(4, np.float32), np.full(4, 2.0, np.float32)
     table["sgd"](w, g, np.float32(0.25))
     assert np.all(w == 0.5)
 
 
 def test_load_compiles_ahead_and_knows_every_signature(calls):
-    from minigrad.kernels import cpu
-
-    for name in cpu.KERNELS:  # the argument table matches the kernels' signatures
-        assert len(cpu.ARGS[name]) == getattr(cpu, name).__code__.co_argcount
-    public = [name for name in cpu.KERNELS if name not in cpu.FLOAT32.values()]
+    for name in kernels.KERNELS:  # the argument table matches the kernels' signatures
+        assert len(kernels.ARGS[name]) == kernels.LOOPS[name].__code__.co_argcount
+    public = [name for name in kernels.KERNELS if name not in kernels.FLOAT32.values()]
     assert kernels.load(dtypes=("float32", "float64")) == public
     for name in public:  # float32 runs the twin where there is one, as kernels.run does
-        twin = cpu.FLOAT32.get(name)
+        twin = kernels.FLOAT32.get(name)
         assert (calls[name], calls[twin]) == (1, 1) if twin else calls[name] == 2
     with kernels.disabled():
         assert kernels.load() == []
@@ -263,7 +258,7 @@ special = st.sampled_from([0.0, -0.0, np.nan, np.inf, -np.inf, 1e-45, -1e-45])
 @given(data=st.data(), dtype=dtypes, shape=st.sampled_from([(), (1,), (7,), (3, 5), (2, 3, 4)]))
 def test_relu_kernels_equal_numpy(data, dtype, shape):
     """ReLU forward (output and mask) and backward, fused vs NumPy: same bits, signed zeros and NaN included."""
-    from minigrad.ops.unary import ReLU
+    from minigrad.nn.layers import ReLUFunction
 
     size = int(np.prod(shape))
     values = st.floats(-1e3, 1e3, width=32) | special
@@ -271,12 +266,12 @@ def test_relu_kernels_equal_numpy(data, dtype, shape):
     gy = np.array(data.draw(st.lists(values, min_size=size, max_size=size)), dtype).reshape(shape)
     out = []
     with spying() as calls:
-        for ctx in (nullcontext(), kernels.disabled()):
-            with ctx, np.errstate(all="ignore"):
-                op = ReLU()
+        for fused in (True, False):
+            with np.errstate(all="ignore"):
+                op = ReLUFunction()
                 op.xp = np
-                y = op.forward(x)
-                out.append((y, op.mask, op.backward(gy)))
+                y = kernels.forward(op, (x,)) if fused else op.forward(x)
+                out.append((y, op.mask, kernels.backward(op, gy) if fused else op.backward(gy)))
     assert calls["relu"] == 1 and calls["relu_backward"] == 1
     for a, b in zip(*out):
         assert a.dtype == b.dtype and a.shape == b.shape

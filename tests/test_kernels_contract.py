@@ -1,7 +1,7 @@
 """The fused-kernel dispatch on the CuPy double (the cupy_contract backend of tests/conftest.py): whole training
 code paths reach the CUDA kernels exactly where they should. The double's compiled kernels refuse to run ("needs
 a real GPU"), so an eligible input shows itself by that refusal naming the kernel; ineligible inputs train on the
-xp formulas. Then the optimizer launches are carried out by the CPU twins (kernels/cpu.py, proven equal to the xp
+xp formulas. Then the optimizer launches are carried out by the CPU twins (kernels/__init__.py, proven equal to the xp
 formulas by tests/test_kernels.py) with every argument checked against the kernel's C signature
 (test_kernels_cuda's stand-in RawKernel): every optimizer, through Optimizer.step's one-launch batching, must
 equal the xp formulas on the double bit for bit."""

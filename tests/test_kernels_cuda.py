@@ -4,7 +4,7 @@ minigrad/kernels sends CuPy arrays to them with arguments that match each kernel
 The dispatch tests swap in _FakeCupy below: a test-only stand-in with just what the dispatch touches (an ndarray
 type with dtype/shape/strides/flags, empty/zeros, RawKernel). Its RawKernel parses the kernel's C signature
 and checks every argument against it (a float where the kernel reads a double would corrupt silently on a GPU);
-optimizer kernels are then carried out with the Numba twins in kernels/cpu.py, which tests/test_kernels.py
+optimizer kernels are then carried out with the Numba twins in kernels/__init__.py, which tests/test_kernels.py
 proves equal to the xp formulas, so the multi-tensor packing is checked end to end. The bit-for-bit check of the
 CUDA code itself needs a GPU: tests/test_kernels.py's cupy cases and `make gpu-check` run there.
 """
@@ -18,7 +18,8 @@ from fake_cuda import FakeCupy as _FakeCupy
 import minigrad
 import minigrad.optim as optim
 from minigrad import backend, kernels
-from minigrad.kernels import cpu, cuda
+from minigrad import kernels as cpu  # the Numba loops' tables (ARGS, KERNELS, FLOAT32)
+from minigrad.kernels import cuda
 
 try:
     from cupy_backends.cuda.libs import nvrtc

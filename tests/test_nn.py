@@ -137,14 +137,14 @@ def test_float32_end_to_end_no_float64(backend):
 
 def test_linear_and_dropout_raw_backward_stay_float32():
     """The ops' own backward (before the base class casts) must not produce float64."""
-    from minigrad.ops.nn import Dropout, Linear
+    from minigrad.nn.layers import DropoutFunction, LinearFunction
 
     x = minigrad.randn(3, 2, 4, requires_grad=True)
     W, b = minigrad.randn(5, 4, requires_grad=True), minigrad.randn(5, requires_grad=True)
-    op = Linear()
+    op = LinearFunction()
     y = op(x, W, b)
     assert y.dtype == np.float32 and all(g.dtype == np.float32 for g in op.backward(np.ones(y.shape, np.float32)))
-    op = Dropout(0.3, np.ones((3, 2, 4), bool))
+    op = DropoutFunction(0.3, np.ones((3, 2, 4), bool))
     y = op(x)
     assert y.dtype == np.float32 and op.backward(np.ones(y.shape, np.float32)).dtype == np.float32
 

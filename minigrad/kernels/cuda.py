@@ -6,7 +6,7 @@ Adam (60 for the course MLP); here it is one. The kernels are CUDA C++ text (SOU
 compile with NVRTC on a machine without a GPU) run as cupy.RawKernel: what CI compiles is exactly what runs.
 
 Same numbers as the xp code: each line below is the per-element form of the reference in minigrad/optim and
-minigrad/ops, op for op in the same order as minigrad/kernels/cpu.py, in the arrays' dtype (T), compiled with
+minigrad/ops, op for op in the same order as minigrad/kernels, in the arrays' dtype (T), compiled with
 --fmad=false so no a * b + c is contracted into one FMA (the xp code rounds each op separately). NVRTC's defaults
 keep IEEE division and sqrt (-prec-div=true, -prec-sqrt=true) and subnormals (-ftz=false), as CuPy's own
 elementwise kernels do, so the optimizer updates, ReLU, BCE-with-logits and the cross-entropy gradient (from a
@@ -140,7 +140,7 @@ extern "C" __global__ void bias_relu_CT(const T* xw, const T* b, T* y, bool* kee
         y[i] = k ? t : (T)0;
     }}
 }}""",
-    # log_softmax + NLL per row (ops/loss.py SoftmaxCrossEntropy, no weight / smoothing / probabilities):
+    # log_softmax + NLL per row (nn/loss.py SoftmaxCrossEntropyFunction, no weight / smoothing / probabilities):
     # shifted = z - max; s = sum(exp(shifted)); loss = -(shifted[t] - log(s)); p = exp(shifted) / s.
     # valid[row] = (t != ignore_index) as T (the xp code's w_t); a target outside [0, C) sets bad[0] = 1 (read
     # at the next sync point, no host copy here) and gives loss NaN.

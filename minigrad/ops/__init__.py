@@ -1,11 +1,10 @@
 """Every differentiable op (one class each) and its lowercase function."""
-from .arith import add, div, matmul, mm, mul, neg, pow, sub  # noqa: F401
+from .arith import add, div, floor_divide, matmul, mm, mul, neg, pow, reciprocal, remainder, sub  # noqa: F401
 from .compare import (  # noqa: F401
-    all, allclose, any, bitwise_not, ceil, eq, equal, floor, floor_divide, ge, greater, gt, isclose, isfinite,
-    isinf, isnan, le, less, logical_and, logical_not, logical_op, logical_or, lt, masked_fill, ne, reciprocal,
-    remainder, round, sign, where,
+    all, allclose, any, bitwise_not, eq, equal, ge, greater, gt, isclose, isfinite, isinf, isnan, le, less,
+    logical_and, logical_not, logical_op, logical_or, lt, ne,
 )
-from .index import gather, index_select, scatter, scatter_add, take_along_dim  # noqa: F401
+from .index import gather, index_select, masked_fill, scatter, scatter_add, take_along_dim, where  # noqa: F401
 from .reduce import (  # noqa: F401
     amax, amin, argmax, argmin, cumsum, log_softmax, logsumexp, max, mean, min, norm, softmax, std, sum, var,
 )
@@ -14,6 +13,6 @@ from .shape import (  # noqa: F401
     reshape, squeeze, stack, swapaxes, t, transpose, unsqueeze, view,
 )
 from .unary import (  # noqa: F401
-    abs, clamp, clamp_max, clamp_min, clip, exp, leaky_relu, log, log1p, maximum, minimum, relu, sigmoid, sqrt,
-    square, tanh,
+    abs, ceil, clamp, clamp_max, clamp_min, clip, exp, floor, log, log1p, maximum, minimum, round, sigmoid, sign,
+    sqrt, square, tanh,
 )

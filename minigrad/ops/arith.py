@@ -1,6 +1,8 @@
-"""Arithmetic: + - * / ** neg and matmul. Broadcasting is undone by Function, not here."""
+"""Arithmetic: + - * / ** neg reciprocal matmul, and floor_divide / remainder (no gradient). Broadcasting is
+undone by Function, not here."""
 from ..autograd import Function
 from ..tensor import Tensor
+from .compare import nograd_binary
 
 
 class Add(Function):
@@ -169,6 +171,18 @@ def pow(a, b):
 
 def neg(x):
     return Neg()(x)
+
+
+def reciprocal(x):
+    return div(1.0, x)
+
+
+def floor_divide(a, b):
+    return nograd_binary(a, b, "floor_divide")
+
+
+def remainder(a, b):
+    return nograd_binary(a, b, "remainder")
 
 
 def matmul(a, b):

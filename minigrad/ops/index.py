@@ -1,10 +1,11 @@
-"""Index ops with torch's dim semantics: gather, scatter, scatter_add, index_select.
+"""Index ops with torch's dim semantics: gather, scatter, scatter_add, index_select; and where / masked_fill.
 
 For index idx of the same number of dims as x, along `dim` (torch's docs, dim=0):
 gather: y[i][j] = x[idx[i][j]][j];  scatter: y[idx[i][j]][j] = src[i][j];  scatter_add: y[idx[i][j]][j] += src[i][j].
 """
+from .. import dtypes
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, as_operand
 
 
 def _coords(xp, index, dim):
@@ -219,3 +220,30 @@ def index_select(input, dim, index):
         raise IndexError(f"index_select(): index {bad} is out of bounds for dimension {dim} with size {x.shape[dim]}")
     y = IndexSelect(dim, idx)(x)
     return y.reshape(()) if input.ndim == 0 and index.ndim == 0 else y
+
+
+class Where(Function):
+    torch_name = "WhereBackward0"
+
+    def forward(self, cond, a, b):
+        self.cond = cond.astype(bool, copy=False)
+        return self.xp.where(self.cond, a, b)
+
+    def backward(self, gy):
+        # the gradient flows to whichever input was chosen
+        xp = self.xp
+        return None, xp.where(self.cond, gy, 0), xp.where(self.cond, 0, gy)
+
+
+def where(cond, a, b):
+    first = a if isinstance(a, Tensor) else (b if isinstance(b, Tensor) else cond)
+    ta, tb = as_operand(a, first), as_operand(b, first)
+    want = dtypes.promote_types(ta.dtype, tb.dtype, ta.ndim == 0, tb.ndim == 0)
+    return Where()(as_operand(cond, first), ta.to(want), tb.to(want))
+
+
+def masked_fill(x, mask, value):
+    y = where(mask, as_operand(value, x).to(x.dtype), x)
+    if y._ctx is not None:
+        y._ctx.torch_name = "MaskedFillBackward0"  # the same selection under torch's name for it
+    return y

@@ -26,23 +26,15 @@ def _requires_grad(values):
     return False
 
 
-def _category(d):
-    return {"b": 0, "u": 1, "i": 1}.get(d.kind, 2)  # bool < integer < float, torch's casting order
-
-
-def _type_name(d):
-    return dtypes.TENSOR_TYPE_NAMES.get(d, str(d)).replace("Tensor", "")
-
-
 def write_out(out, result, name):
     """Put result's values in `out` (resizing it if needed) and return out."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     if out.backend != result.backend:
         raise RuntimeError(f"{name}(): out is on {out.device} but the result is on {result.device}")
-    if _category(result.dtype) > _category(out.dtype):
-        raise RuntimeError(f"{name}(): result type {_type_name(result.dtype)} can't be cast to the desired output "
-                           f"type {_type_name(out.dtype)}")
+    if dtypes.category(result.dtype) > dtypes.category(out.dtype):
+        raise RuntimeError(f"{name}(): result type {dtypes.type_name(result.dtype)} can't be cast to the desired "
+                           f"output type {dtypes.type_name(out.dtype)}")
     if out.shape != result.shape:
         if out.numel():
             warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
@@ -89,13 +81,15 @@ mean, max, min, amax, amin, argmax, argmin, cumsum, logsumexp, std, var, softmax
     with_out(getattr(reduce, n), n) for n in ("mean", "max", "min", "amax", "amin", "argmax", "argmin", "cumsum",
                                               "logsumexp", "std", "var", "softmax", "log_softmax", "norm"))
 cat, concat, concatenate, stack = (with_out(getattr(shape, n), n) for n in ("cat", "concat", "concatenate", "stack"))
-(where, eq, ne, lt, le, gt, ge, greater, less, floor, ceil, round, sign, reciprocal, logical_and, logical_or,
- logical_not, bitwise_not, floor_divide, remainder, all, any) = (
+(eq, ne, lt, le, gt, ge, greater, less, logical_and, logical_or, logical_not, bitwise_not, all, any) = (
     with_out(getattr(compare, n), n) for n in (
-        "where", "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "floor", "ceil", "round", "sign",
-        "reciprocal", "logical_and", "logical_or", "logical_not", "bitwise_not", "floor_divide", "remainder",
-        "all", "any"))
-gather, index_select, take_along_dim, scatter, scatter_add = (
-    with_out(getattr(index, n), n) for n in ("gather", "index_select", "take_along_dim", "scatter", "scatter_add"))
+        "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "logical_and", "logical_or", "logical_not",
+        "bitwise_not", "all", "any"))
+floor, ceil, round, sign = (with_out(getattr(unary, n), n) for n in ("floor", "ceil", "round", "sign"))
+reciprocal, floor_divide, remainder = (
+    with_out(getattr(arith, n), n) for n in ("reciprocal", "floor_divide", "remainder"))
+where, gather, index_select, take_along_dim, scatter, scatter_add = (
+    with_out(getattr(index, n), n) for n in ("where", "gather", "index_select", "take_along_dim", "scatter",
+                                             "scatter_add"))
 
 __all__ = [n for n, v in list(globals().items()) if callable(v) and getattr(v, "__wrapped__", None) is not None]

@@ -147,7 +147,7 @@ class AMaxMin(Function):
         return mask * (_restore(gy, self.x.shape, self.axes, self.keepdim) / count)
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
     torch_name = "SoftmaxBackward0"
     float_only = True
 
@@ -167,7 +167,7 @@ class Softmax(Function):
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFunction(Function):
     torch_name = "LogSoftmaxBackward0"
     float_only = True
 
@@ -342,14 +342,14 @@ def _arg(x, dim, keepdim, name):
 def softmax(x, dim=None, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    return Softmax(_implicit_dim(x, dim, "softmax"))(x)
+    return SoftmaxFunction(_implicit_dim(x, dim, "softmax"))(x)
 
 
 @torch_aliases
 def log_softmax(x, dim=None, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    return LogSoftmax(_implicit_dim(x, dim, "log_softmax"))(x)
+    return LogSoftmaxFunction(_implicit_dim(x, dim, "log_softmax"))(x)
 
 
 def _implicit_dim(x, dim, name):

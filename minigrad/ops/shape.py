@@ -1,7 +1,7 @@
 """Shape ops: reshape/view, permute/transpose, (un)squeeze, expand, indexing, cat, stack, casts."""
 from ..autograd import Function
 from ..backend import get_array_module, move
-from ..tensor import Tensor
+from ..tensor import Tensor, size_args
 
 
 class Reshape(Function):
@@ -61,7 +61,7 @@ class GetItem(Function):
         self.torch_name = _index_node_name(index)
 
     def forward(self, x):
-        self.x_shape, self.x_dtype = x.shape, x.dtype
+        self.x_shape = x.shape
         return x[self.index]
 
     def backward(self, gy):
@@ -187,14 +187,8 @@ def raw_index(index):
     return index
 
 
-def _shape_args(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
-
-
 def reshape(x, *shape):
-    return Reshape(_shape_args(shape))(x)
+    return Reshape(size_args(shape))(x)
 
 
 view = reshape
@@ -211,7 +205,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def permute(x, *dims):
-    dims = _shape_args(dims)
+    dims = size_args(dims)
     if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
         raise RuntimeError(f"permute(): dims {dims} are not a permutation of the {x.ndim} dims of the input")
     return Permute(tuple(d % x.ndim for d in dims))(x)
@@ -250,14 +244,14 @@ def squeeze(x, dim=None):
 
 
 def expand(x, *shape):
-    shape = _shape_args(shape)
+    shape = size_args(shape)
     lead = len(shape) - x.ndim
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     return Expand(full)(x)
 
 
 def repeat(x, *reps):
-    reps = _shape_args(reps)
+    reps = size_args(reps)
     out = reshape(x, (1,) * (len(reps) - x.ndim) + x.shape)
     # repeat == tile: expand a new axis before each dim, then merge
     inter, final = [], []

@@ -1,6 +1,8 @@
-"""Elementwise functions: exp log sqrt abs clamp maximum minimum, and the activations."""
-from .. import kernels
+"""Elementwise functions: exp log log1p sqrt abs clamp maximum minimum sigmoid tanh (ReLU is nn/layers.py's),
+and rounding: floor ceil sign round (no gradient: their derivative is 0 almost everywhere)."""
 from ..autograd import Function
+from ..tensor import Tensor
+from .compare import nograd_unary
 
 
 class Exp(Function):
@@ -118,7 +120,7 @@ class Minimum(Function):
         return xp.where(a > b, 0, g), xp.where(a < b, 0, g)
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
     torch_name = "SigmoidBackward0"
     float_only = True
 
@@ -134,7 +136,7 @@ class Sigmoid(Function):
         return gy * (1 - self.y) * self.y
 
 
-class Tanh(Function):
+class TanhFunction(Function):
     torch_name = "TanhBackward0"
     float_only = True
 
@@ -145,43 +147,6 @@ class Tanh(Function):
     def backward(self, gy):
         # d tanh(x)/dx = 1 - y^2
         return gy * (1 - self.y * self.y)
-
-
-class ReLU(Function):
-    torch_name = "ReluBackward0"
-
-    def forward(self, x):
-        fused = kernels.relu(x)  # the same two lines in one compiled pass (minigrad/kernels/cpu.py)
-        if fused is not None:
-            y, self.mask = fused
-            return y
-        zero = x.dtype.type(0)  # not a Python 0: NumPy 1.x would widen a 0-d float32 x against it to float64
-        y = self.xp.maximum(x, zero)
-        self.mask = ~(y <= 0)  # NaN passes its gradient, as torch's threshold_backward
-        return y
-
-    def backward(self, gy):
-        # d relu(x)/dx = 1 if x > 0 else 0  (0 at the kink, as torch)
-        gx = kernels.relu_backward(gy, self.mask)
-        if gx is None:
-            gx = gy * self.mask
-            gx += gx.dtype.type(0)  # -0.0 + 0.0 = +0.0: torch's zeros carry no sign; cheaper than where()
-        return gx
-
-
-class LeakyReLU(Function):
-    torch_name = "LeakyReluBackward0"
-
-    def __init__(self, negative_slope=0.01):
-        self.slope = negative_slope
-
-    def forward(self, x):
-        self.mask = x > 0
-        return self.xp.where(self.mask, x, x * self.slope)
-
-    def backward(self, gy):
-        # d/dx = 1 if x > 0 else negative_slope
-        return self.xp.where(self.mask, gy, gy * self.slope)
 
 
 def exp(x):
@@ -207,8 +172,6 @@ def abs(x):
 def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    from ..tensor import Tensor
-
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         # tensor bounds: torch splits the gradient at a tie with a bound, as maximum/minimum do
         y = x if min is None else maximum(x, min)
@@ -233,19 +196,11 @@ def minimum(a, b):
 
 
 def sigmoid(x):
-    return Sigmoid()(x)
+    return SigmoidFunction()(x)
 
 
 def tanh(x):
-    return Tanh()(x)
-
-
-def relu(x):
-    return ReLU()(x)
-
-
-def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU(negative_slope)(x)
+    return TanhFunction()(x)
 
 
 def square(x):
@@ -266,3 +221,10 @@ def _renamed(y, cls, name):
     if type(y._ctx) is cls:
         y._ctx.torch_name = name  # the same op under the name torch gives this entry point
     return y
+
+
+floor, ceil, sign = nograd_unary("floor"), nograd_unary("ceil"), nograd_unary("sign")
+
+
+def round(x, decimals=0):
+    return Tensor._wrap(x.xp.round(x.data, decimals))
