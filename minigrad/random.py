@@ -16,7 +16,12 @@ def manual_seed(seed):
     return _seed
 
 
-cuda.manual_seed = cuda.manual_seed_all = manual_seed  # torch.cuda.manual_seed: the same seed serves CuPy too
+def _cuda_manual_seed(seed):
+    """torch.cuda.manual_seed(_all): here one seed serves every backend, CuPy's generator too (returns None)."""
+    manual_seed(seed)
+
+
+cuda.manual_seed = cuda.manual_seed_all = _cuda_manual_seed
 
 
 def seed():
