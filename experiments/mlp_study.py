@@ -208,9 +208,11 @@ def run_group(tune, name, configs, out, args):
             failed += 1
             write_record(out, {"key": c["_key"], "status": "failed", "config": cfg, "error": repr(res.error)[:500],
                                "val_curve": curve, "epochs_run": len(curve)})
-        elif curve:  # ended without its own record: ASHA stopped it
-            stopped += 1
-            write_record(out, {"key": c["_key"], "status": "stopped_early", "config": cfg,
+        elif curve:  # ended without its own record: ASHA stopped it, early or at its last rung (max_t)
+            early = len(curve) < cfg["epochs"]
+            stopped += early
+            ran += not early
+            write_record(out, {"key": c["_key"], "status": "stopped_early" if early else "finished", "config": cfg,
                                "best_val_error": min(curve), "last_val_error": curve[-1], "epochs_run": len(curve),
                                "val_curve": curve, "seconds": float(hist["time_total_s"].iloc[-1])})
     return ran, failed, stopped
@@ -253,6 +255,18 @@ def plan(args):
     data_dir = os.path.abspath(args.data_dir or os.environ.get("MINIGRAD_DATA") or "data")
     base = {**CONFIG, "epochs": args.epochs, "subset": args.subset, "n_val": args.n_val, "data_dir": data_dir}
     return base, search_space(base, args.factors, sorted(set(args.seeds)), parse_only(args.only))
+
+
+def run_label(args):
+    """What the outputs must say when the run is not the study at the course's size (None when it is)."""
+    if args.quick:
+        return "QUICK (smoke) run: not the study's numbers"
+    n_train = min(args.subset or 60000, 60000 - args.n_val)
+    if n_train != 60000 - CONFIG["n_val"] or args.epochs != CONFIG["epochs"] or args.n_val != CONFIG["n_val"]:
+        return (f"REDUCED run: {n_train:,} training images, {args.epochs} epochs, {args.n_val:,} validation images "
+                f"(the course's study: {60000 - CONFIG['n_val']:,}, {CONFIG['epochs']}, {CONFIG['n_val']:,}); "
+                "trends at this size, not the course-size numbers")
+    return None
 
 
 def check_address(address):
@@ -323,7 +337,7 @@ def main(argv=None):
 
         wanted = {trial_key(c) for cs in groups.values() for c in cs}
         rows = [r for k, r in load_records(out).items() if k in wanted]
-        write_outputs(out, rows, label="QUICK (smoke) run: not the study's numbers" if args.quick else None)
+        write_outputs(out, rows, label=run_label(args))
         print(f"summary: {totals['ran']} trials ran to the end, {totals['failed']} failed, {totals['stopped']} "
               f"stopped early, {totals['skipped']} finished before (resume); outputs in {out}")
         if totals["failed"]:  # recorded in results.csv with their error; --resume runs them again

@@ -57,7 +57,7 @@ def write_outputs(out, records, label=None):
     common.write_json(os.path.join(out, "results.json"), {"label": label, "trials": full})
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table(rows, label))
-    figures(out, rows, {r["key"]: r for r in records})
+    figures(out, rows, {r["key"]: r for r in records}, label)
 
 
 def table(rows, label=None, top=10):
@@ -95,7 +95,15 @@ def _bars(ax, groups, group, order=None):
     ax.set(ylabel="best validation error (%)", title=f"{group} (mean, 95% CI over seeds)")
 
 
-def figures(out, rows, records):
+def _save(fig, path, label):
+    """Save a figure; a quick or reduced run says so on the figure itself, as in table.md."""
+    if label:
+        fig.suptitle(label, fontsize=6, wrap=True)
+        fig.tight_layout()
+    return common.savefig(fig, path)
+
+
+def figures(out, rows, records, label=None):
     plt = common.pyplot()
     groups = by_config(rows)
     present = {g for g, _ in groups}
@@ -105,7 +113,7 @@ def figures(out, rows, records):
         if group in present:
             fig, ax = plt.subplots(figsize=(6, 4))
             _bars(ax, groups, group, FACTORS[group])
-            common.savefig(fig, os.path.join(out, f"{group}.png"))
+            _save(fig, os.path.join(out, f"{group}.png"), label)
     for group, xlabel in (("depth", "hidden layers (500 units each)"), ("width", "units per layer (2 layers)")):
         if group in present:
             xs = [x for x in FACTORS[group] if (group, str(x)) in groups]
@@ -114,13 +122,13 @@ def figures(out, rows, records):
             ax.errorbar(xs, [100 * m for m, _ in st], yerr=[0 if math.isnan(h) else 100 * h for _, h in st],
                         marker="o", capsize=4)
             ax.set(xlabel=xlabel, ylabel="best validation error (%)", title=f"validation error vs {group}")
-            common.savefig(fig, os.path.join(out, f"val_error_vs_{group}.png"))
+            _save(fig, os.path.join(out, f"val_error_vs_{group}.png"), label)
     if "joint" in present:
-        _joint(plt, out, groups, JOINT)
-    _stopping(plt, out, rows, records)
+        _joint(plt, out, groups, JOINT, label)
+    _stopping(plt, out, rows, records, label)
 
 
-def _joint(plt, out, groups, joint):
+def _joint(plt, out, groups, joint, label):
     acts = [a for a in joint["activation"] if any(v.endswith("-" + a) for g, v in groups if g == "joint")]
     fig, axes = plt.subplots(1, len(acts), figsize=(5 * len(acts), 4), squeeze=False)
     hfig, haxes = plt.subplots(1, len(acts), figsize=(4.5 * len(acts), 3.8), squeeze=False)
@@ -146,11 +154,11 @@ def _joint(plt, out, groups, joint):
             if not np.isnan(v):
                 hax.text(j, i, f"{v:.2f}", ha="center", va="center", color="w", fontsize=8)
         hfig.colorbar(im, ax=hax)
-    common.savefig(fig, os.path.join(out, "val_error_vs_width.png"))
-    common.savefig(hfig, os.path.join(out, "joint_heatmap.png"))
+    _save(fig, os.path.join(out, "joint_width_depth.png"), label)  # one line per depth
+    _save(hfig, os.path.join(out, "joint_heatmap.png"), label)
 
 
-def _stopping(plt, out, rows, records):
+def _stopping(plt, out, rows, records, label):
     """Validation error per epoch of the baseline (seed 0) under each stopping rule, ASHA's trials in grey."""
     curves = {}
     for r in rows:
@@ -168,7 +176,7 @@ def _stopping(plt, out, rows, records):
         ax.plot(range(1, len(c) + 1), 100 * np.array(c), marker="o", label=f"baseline, {name}")
     ax.set(xlabel="epoch", ylabel="validation error (%)", yscale="log", title="stopping rules")
     ax.legend()
-    common.savefig(fig, os.path.join(out, "stopping_curves.png"))
+    _save(fig, os.path.join(out, "stopping_curves.png"), label)
 
 
 if __name__ == "__main__":  # rebuild the outputs of a results folder: python -m experiments.mlp_study_report DIR

@@ -17,7 +17,7 @@ from experiments.mlp_build import build_mlp, make_scheduler, train_epoch
 
 # ---- config: the recipe the study points to (see README: study section) ------------------------------------
 CONFIG = dict(
-    epochs=30,
+    epochs=60,             # chosen on validation (--n-val 10000): 60 epochs 1.34%, 30 epochs 1.38%, 3x1024 1.39%
     batch_size=128,
     lr=0.1,                # 1cycle peak lr for SGD + Nesterov momentum
     optimizer="sgd",

@@ -55,6 +55,9 @@ def test_sweep_outputs(sweep):
     assert all(len(t["val_curve"]) == 2 for t in trials)
     table = open(os.path.join(out, "table.md")).read()
     assert all(v in table for v in ("relu", "sigmoid", "tanh"))
+    # a run smaller than the course's says so first, and its results.json carries the same label
+    assert table.startswith("> REDUCED run: 300 training images, 2 epochs, 300 validation images")
+    assert json.load(open(os.path.join(out, "results.json")))["label"] in table
     assert os.path.getsize(os.path.join(out, "activation.png")) > 1000
     assert "summary: 2 trials ran to the end, 0 failed, 0 stopped early, 0 finished before" in sweep["first"].stdout
     # Tune itself saw each epoch: its per-trial result files hold the reported validation errors
@@ -141,3 +144,24 @@ def test_without_ray_says_how_to_install(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "pip install" in r.stderr and "study" in r.stderr
+
+
+def test_asha_trials_that_reach_the_last_epoch_count_as_finished(tmp_path):
+    """ASHA ends every trial itself, also those that reach max_t: only the ones ended before it are 'stopped early',
+    and the summary counts what results.csv says."""
+    pytest.importorskip("ray.tune")
+    if not os.environ.get("MINIGRAD_DATA"):
+        pytest.skip("MINIGRAD_DATA is not set: the MNIST files are needed")
+    out = str(tmp_path / "asha")
+    args = ["--factors", "stopping", "--only", "stopping=asha", "optimizer=adam,sgd,adagrad", "--seeds", "0", "1",
+            "--subset", "300", "--n-val", "300", "--epochs", "3", "--data-dir", DATA]
+    run = study(["--out", out, *args])
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6 and {r["group"] for r in rows} == {"stopping-asha"}
+    for r in rows:
+        assert (r["status"], int(r["epochs_run"]) == 3) in (("finished", True), ("stopped_early", False)), r
+    early = sum(r["status"] == "stopped_early" for r in rows)
+    assert 0 < early < 6  # ASHA (grace 2, reduction 3) keeps the best third of each rung going
+    assert f"summary: {6 - early} trials ran to the end, 0 failed, {early} stopped early" in run.stdout
