@@ -190,10 +190,12 @@ def run_group(tune, name, configs, out, args):
         run_config=tune.RunConfig(name=f"{name}-{len(load_records(out))}", storage_path=out, verbose=0,
                                   failure_config=tune.FailureConfig(max_failures=args.retries)),
     )
-    results = tuner.fit()
+    results, interrupted = fit(tuner)
     records = load_records(out)
     ran = failed = stopped = 0
     for res in results:
+        if not res.config:  # never started (an interrupted run): no record, so --resume runs it
+            continue
         c = res.config["_trial"]
         rec = records.get(c["_key"])
         if rec is not None and rec.get("status") != "failed":  # the trial recorded itself: it ran to its end
@@ -208,14 +210,36 @@ def run_group(tune, name, configs, out, args):
             failed += 1
             write_record(out, {"key": c["_key"], "status": "failed", "config": cfg, "error": repr(res.error)[:500],
                                "val_curve": curve, "epochs_run": len(curve)})
-        elif curve:  # ended without its own record: ASHA stopped it, early or at its last rung (max_t)
+        elif curve and not interrupted:  # ended without its own record: ASHA stopped it, early or at max_t
             early = len(curve) < cfg["epochs"]
             stopped += early
             ran += not early
             write_record(out, {"key": c["_key"], "status": "stopped_early" if early else "finished", "config": cfg,
                                "best_val_error": min(curve), "last_val_error": curve[-1], "epochs_run": len(curve),
                                "val_curve": curve, "seconds": float(hist["time_total_s"].iloc[-1])})
+    if interrupted:  # trials cut short by Ctrl-C keep no record: --resume runs them again
+        raise KeyboardInterrupt
     return ran, failed, stopped
+
+
+def fit(tuner):
+    """(tuner.fit(), whether Ctrl-C interrupted it). Tune ends a run on the first SIGINT and returns normally,
+    putting back the handler it found; so ours is back afterwards exactly when it was interrupted."""
+    import signal
+    import threading
+
+    def ours(sig, frame):  # Tune did not catch SIGINT (TUNE_DISABLE_SIGINT_HANDLER): stop as Python does
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        return tuner.fit(), False
+    before = signal.signal(signal.SIGINT, ours)
+    try:
+        results = tuner.fit()
+        catches = os.environ.get("TUNE_DISABLE_SIGINT_HANDLER", "0") in ("", "0")
+        return results, catches and signal.getsignal(signal.SIGINT) is ours
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 # ---- command line --------------------------------------------------------------------------------------------
@@ -331,6 +355,11 @@ def main(argv=None):
                     totals["stopped"] += stopped
                     print(f"{name}: {ran} ran to the end, {failed} failed, {stopped} stopped early "
                           f"({len(configs) - len(todo)} already done)", flush=True)
+        except KeyboardInterrupt:
+            kept = len(load_records(out))
+            print(f"mlp_study: interrupted; {kept} trial records kept in {out}: run the same command with --resume "
+                  "to run the rest", file=sys.stderr, flush=True)
+            sys.exit(130)
         finally:
             ray.shutdown()
         from experiments.mlp_study_report import write_outputs

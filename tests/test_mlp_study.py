@@ -165,3 +165,45 @@ def test_asha_trials_that_reach_the_last_epoch_count_as_finished(tmp_path):
     early = sum(r["status"] == "stopped_early" for r in rows)
     assert 0 < early < 6  # ASHA (grace 2, reduction 3) keeps the best third of each rung going
     assert f"summary: {6 - early} trials ran to the end, 0 failed, {early} stopped early" in run.stdout
+
+
+def test_interrupted_sweep_resumes_without_rerunning_a_finished_trial(tmp_path):
+    """Ctrl-C in the middle of a sweep, then --resume: the trials that finished are not started again, the rest run."""
+    import signal
+    import time
+
+    pytest.importorskip("ray.tune")
+    if not os.environ.get("MINIGRAD_DATA"):
+        pytest.skip("MINIGRAD_DATA is not set: the MNIST files are needed")
+    out = str(tmp_path / "out")
+    args = ["--factors", "width", "--only", "width=100,200,300,400", "--seeds", "0", "--subset", "300",
+            "--n-val", "300", "--epochs", "3", "--data-dir", DATA, "--cpus-per-trial", "2"]  # one trial at a time
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.mlp_study", "--out", out, *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    records = os.path.join(out, "records")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if os.path.isdir(records) and os.listdir(records):
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the sweep ended before it could be interrupted: " + proc.stdout.read()[-2000:]
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the driver and Ray's workers
+    try:
+        output = proc.communicate(timeout=120)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output = proc.communicate()[0]
+    assert proc.returncode == 130 and "--resume" in output, output[-3000:]
+    kept = [json.load(open(os.path.join(records, k))) for k in os.listdir(records)]
+    finished = {r["key"] for r in kept if r["status"] == "finished"}
+    assert 1 <= len(finished) < 4 and all(r["status"] in ("finished", "failed") for r in kept)  # none "stopped"
+    second = study(["--out", out, "--resume", *args])
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert f"{len(finished)} finished before (resume)" in second.stdout
+    after = starts(out)
+    assert all(after[k] == 1 for k in finished), after  # a finished trial never starts again
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(int(r["value"]) for r in rows) == [100, 200, 300, 400]
+    assert all(r["status"] == "finished" for r in rows)
