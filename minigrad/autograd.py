@@ -203,7 +203,8 @@ def _promote(ts, xs):
 
 
 def _xp(a):
-    """numpy or cupy for array a (backend.get_array_module, without the call for a host array)."""
+    """numpy or cupy for array a (backend.get_array_module, without the call for a host array). Not a fast path
+    inside get_array_module: a NumPy training step then never enters backend.py (tests/test_learner_path.py)."""
     return numpy if type(a) is numpy.ndarray else get_array_module(a)
 
 
