@@ -28,7 +28,7 @@ def load_images(n=54000, seed=0, source="mnist"):
             from minigrad.data import MNIST
 
             X, y = MNIST(train=True, download=False).tensors(flatten=True, device="cpu", dtype="float32")
-            return X.data[:n], y.data[:n], "MNIST"  # a benchmark never downloads
+            return X.array[:n], y.array[:n], "MNIST"  # a benchmark never downloads
         except Exception as e:  # no data: same shapes, same work
             print(f"(MNIST not found: {type(e).__name__}; timing on random pixels of the same shape)")
     rng = np.random.default_rng(seed)
@@ -99,11 +99,11 @@ def graph_epoch(sizes, seed, dtype, X, y, order, batch_size):
     if dtype == "float64":
         model = model.double()
     opt, loss_fn = minigrad.optim.Adam(model.parameters(), lr=1e-3), minigrad.nn.CrossEntropyLoss()
-    xp, n = X.xp, len(order.data) // batch_size * batch_size  # whole batches: a graph has one shape
-    if n != len(order.data):
-        print(f"(minigrad_graph trains {n} of {len(order.data)} images per epoch: whole batches only)")
-    static_x = minigrad.tensor(X.data[:batch_size].copy(), device="cuda")
-    static_y = minigrad.tensor(y.data[:batch_size].copy(), device="cuda")
+    xp, n = X.xp, len(order.array) // batch_size * batch_size  # whole batches: a graph has one shape
+    if n != len(order.array):
+        print(f"(minigrad_graph trains {n} of {len(order.array)} images per epoch: whole batches only)")
+    static_x = minigrad.tensor(X.array[:batch_size].copy(), device="cuda")
+    static_y = minigrad.tensor(y.array[:batch_size].copy(), device="cuda")
     loss_fn(model(static_x), static_y).backward()  # one eager step: kernels compiled, optimizer state made
     opt.step()
     opt.zero_grad()  # the capture allocates the .grad arrays each replay rewrites
@@ -117,9 +117,9 @@ def graph_epoch(sizes, seed, dtype, X, y, order, batch_size):
 
     def run():
         for s in range(0, n, batch_size):
-            idx = order.data[s:s + batch_size]
-            xp.take(X.data, idx, axis=0, out=static_x.data)
-            xp.take(y.data, idx, axis=0, out=static_y.data)
+            idx = order.array[s:s + batch_size]
+            xp.take(X.array, idx, axis=0, out=static_x.array)
+            xp.take(y.array, idx, axis=0, out=static_y.array)
             g.replay()
             opt.step()
 
@@ -152,7 +152,7 @@ def gemm_floor(X, batch_size, dtype, sizes=SIZES):
     from minigrad.kernels import weight_grad
 
     xp = X.xp
-    data = X.data
+    data = X.array
     Ws = [xp.ones((b, a), dtype=dtype) * 0.01 for a, b in zip(sizes[:-1], sizes[1:])]
     n = data.shape[0]
 

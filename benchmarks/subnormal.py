@@ -43,8 +43,8 @@ def trained(epochs, seed=0):
     for _ in range(epochs):
         run()
     opt = run.optimizer
-    return [(p.data.copy(), p.grad.data.copy(), opt.state[p]["exp_avg"].data.copy(),
-             opt.state[p]["exp_avg_sq"].data.copy()) for p in opt.param_groups[0]["params"]]
+    return [(p.array.copy(), p.grad.array.copy(), opt.state[p]["exp_avg"].array.copy(),
+             opt.state[p]["exp_avg_sq"].array.copy()) for p in opt.param_groups[0]["params"]]
 
 
 def flush(params):
@@ -84,9 +84,9 @@ def adam_steppers(device, params, lr=1e-3):
     for (w, _, m, v), mg_p, t_p in zip(params, mg_ps, t_ps):
         xp = mg_p.xp
         for name, arr in (("exp_avg", m), ("exp_avg_sq", v)):
-            mg_opt.state[mg_p][name].data[...] = xp.asarray(arr)
+            mg_opt.state[mg_p][name].array[...] = xp.asarray(arr)
             t_opt.state[t_p][name].copy_(torch.from_numpy(arr).to(device))
-        mg_p.data[...] = xp.asarray(w)
+        mg_p.array[...] = xp.asarray(w)
         with torch.no_grad():
             t_p.copy_(torch.from_numpy(w).to(device))
     return {"minigrad": mg_opt.step, "torch": t_opt.step}

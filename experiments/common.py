@@ -105,7 +105,7 @@ class Engine:
             return t.detach().cpu().numpy()
         from minigrad.backend import to_numpy
 
-        return to_numpy(t.detach().data)
+        return to_numpy(t.detach().array)
 
     def seed(self, s):
         self.lib.manual_seed(s)
@@ -227,7 +227,7 @@ def load_arrays(name="mnist", data_dir=None, normalize=None, download=True):
     out = []
     for train in (True, False):
         ds = cls(root=data_dir, train=train, download=download)
-        images = to_numpy(getattr(ds.data, "data", ds.data))
+        images = to_numpy(getattr(ds.data, "array", ds.data))
         labels = to_numpy(getattr(ds.targets, "data", ds.targets)).astype(np.int64)
         X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)  # torchvision ToTensor
         if normalize is not None:

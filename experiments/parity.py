@@ -237,7 +237,7 @@ def _check_grads(Et, mg, probe, probe_replaced, tape, loss_fn, tdata, idx, step)
 def _host(t):
     from minigrad.backend import to_numpy
 
-    return np.array(to_numpy(t.data), copy=True)
+    return np.array(to_numpy(t.array), copy=True)
 
 
 def _accuracy(E, model, X, y):

@@ -91,7 +91,7 @@ class Function:
                 break
         if _cupy is not None:  # with numpy alone every array is on one backend
             _check_same_backend(ts, type(self).__name__)
-        xs = [t.data for t in ts]
+        xs = [t.array for t in ts]
         if self.promote and len(xs) > 1 and xs[0].dtype != xs[1].dtype:
             xs = _promote(ts, xs)
         if self.float_only:
@@ -112,7 +112,7 @@ class Function:
         if needs:
             self.inputs = ts
             self.needs_input_grad = tuple(t.requires_grad for t in ts)
-            self.in_meta = [(t.data.shape, t.data.dtype) for t in ts]
+            self.in_meta = [(t.array.shape, t.array.dtype) for t in ts]
             out._ctx = self
         return out
 
@@ -209,9 +209,9 @@ def _xp(a):
 
 
 def _check_same_backend(ts, opname):
-    if len(ts) < 2 or all(type(t.data) is numpy.ndarray for t in ts):
+    if len(ts) < 2 or all(type(t.array) is numpy.ndarray for t in ts):
         return
-    names = {name_of(get_array_module(t.data)) for t in ts}
+    names = {name_of(get_array_module(t.array)) for t in ts}
     if len(names) > 1:
         raise RuntimeError(
             f"{opname}: expected all tensors to be on the same device, but found tensors on "
@@ -249,22 +249,22 @@ def run_backward(root, gradient=None, retain_graph=False):
     """Reverse-mode sweep from `root`, accumulating into the .grad of leaves."""
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    xp = _xp(root.data)
+    xp = _xp(root.array)
     if gradient is None:
-        if root.data.size != 1:
+        if root.array.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs (got shape {tuple(root.shape)}); "
                 "pass gradient=... of the output's shape, or reduce it first (e.g. .sum())."
             )
-        g = xp.ones_like(root.data)
+        g = xp.ones_like(root.array)
     else:
-        g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
-        if g.shape != root.data.shape:
+        g = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient)
+        if g.shape != root.array.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output has a shape of {tuple(g.shape)} and output has a "
                 f"shape of {tuple(root.shape)}."
             )
-        g = g.astype(root.data.dtype, copy=False)
+        g = g.astype(root.array.dtype, copy=False)
     handed_out = {id(g)}  # the seed may be the caller's array: never let a leaf's .grad alias it
     if root._ctx is None:
         _accumulate(root, g, handed_out)
@@ -301,4 +301,4 @@ def _accumulate(t, g, handed_out):
         handed_out.add(id(g))
         t.grad = Tensor._wrap(g)
     else:  # asarray: NumPy returns a scalar, not a 0-d array, for 0-d + 0-d, and .grad.zero_() needs an array
-        t.grad.data = _xp(g).asarray(t.grad.data + g)
+        t.grad.array = _xp(g).asarray(t.grad.array + g)

@@ -161,11 +161,11 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     gradient), or numbers with size=."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         like = mean if isinstance(mean, Tensor) else std
-        m = mean.data if isinstance(mean, Tensor) else mean
-        s = std.data if isinstance(std, Tensor) else std
+        m = mean.array if isinstance(mean, Tensor) else mean
+        s = std.array if isinstance(std, Tensor) else std
         shape = numpy.broadcast_shapes(numpy.shape(m), numpy.shape(s))
-        z = random.normal(shape, 0.0, 1.0, like.data.dtype, like.backend, generator)
-        return Tensor._wrap((z * s + m).astype(like.data.dtype, copy=False))
+        z = random.normal(shape, 0.0, 1.0, like.array.dtype, like.backend, generator)
+        return Tensor._wrap((z * s + m).astype(like.array.dtype, copy=False))
     if size is None:
         raise TypeError("normal(): with a number for mean and std, pass size=, as torch.normal(0.0, 1.0, size=(2, 3))")
     d = _float_dtype(dtype)

@@ -60,7 +60,7 @@ def _analytical(fn, inputs, checked, k, y):
         for j, i in enumerate(checked):
             g = inputs[i].grad
             if g is not None:
-                jac[j][r] = to_numpy(g.data).reshape(-1)
+                jac[j][r] = to_numpy(g.array).reshape(-1)
     for i in checked:
         inputs[i].grad = None
     return jac
@@ -71,15 +71,15 @@ def _numerical(fn, inputs, checked, k, n_out, eps):
     jac = []
     with no_grad():
         for i in checked:
-            x = inputs[i].data  # perturbed in place and restored, so fn sees the same tensor objects
+            x = inputs[i].array  # perturbed in place and restored, so fn sees the same tensor objects
             J = numpy.zeros((n_out, x.size))
             for c in range(x.size):
                 at = numpy.unravel_index(c, x.shape)
                 orig = x[at].item()
                 x[at] = orig + eps
-                hi = to_numpy(_outputs(fn, inputs)[k].data).reshape(-1).astype(numpy.float64)
+                hi = to_numpy(_outputs(fn, inputs)[k].array).reshape(-1).astype(numpy.float64)
                 x[at] = orig - eps
-                lo = to_numpy(_outputs(fn, inputs)[k].data).reshape(-1).astype(numpy.float64)
+                lo = to_numpy(_outputs(fn, inputs)[k].array).reshape(-1).astype(numpy.float64)
                 x[at] = orig
                 J[:, c] = (hi - lo) / (2 * eps)
             jac.append(J)

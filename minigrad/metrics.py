@@ -18,7 +18,7 @@ BinaryCounts = namedtuple("BinaryCounts", ["tp", "tn", "fp", "fn"])
 
 def _labels(a):
     """Host int64 labels (N,) from labels, a Tensor, or scores (N, C) (argmax over C)."""
-    a = numpy.asarray(to_numpy(a.data if isinstance(a, Tensor) else a))
+    a = numpy.asarray(to_numpy(a.array if isinstance(a, Tensor) else a))
     if a.ndim == 2 and a.shape[1] > 1:
         a = a.argmax(axis=1)
     a = a.reshape(-1)

@@ -112,14 +112,14 @@ def _rebuild_tensor(cls, array, saved_backend, requires_grad, state):
                            "Pass map_location='cpu' to minigrad.load to load it on the CPU.")
     t = object.__new__(cls)
     t.__dict__.update(state)
-    t.data, t.grad, t._ctx, t.requires_grad = move(array, backend), None, None, bool(requires_grad)
+    t.array, t.grad, t._ctx, t.requires_grad = move(array, backend), None, None, bool(requires_grad)
     return t
 
 
 def _encode(x, arrays):
     if isinstance(x, Tensor):
         key = f"a{len(arrays)}"
-        arrays[key] = to_numpy(x.data)
+        arrays[key] = to_numpy(x.array)
         return {"T": "tensor", "key": key, "requires_grad": bool(x.requires_grad)}
     if isinstance(x, numpy.ndarray) or _is_cupy_array(x):
         key = f"a{len(arrays)}"

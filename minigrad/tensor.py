@@ -1,4 +1,4 @@
-"""Tensor: a backend array (`.data`), its gradient and the op that made it."""
+"""Tensor: a backend array (`.array`), its gradient and the op that made it. `.data` is torch's detached alias."""
 import builtins
 from collections import namedtuple
 
@@ -17,7 +17,7 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 def _infer_array(data, dtype, xp):
     """Array for minigrad.tensor(data): Python floats become the default dtype, ints int64 (as torch)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if get_array_module(data) is not numpy or isinstance(data, numpy.ndarray):
         a = data  # an array keeps its dtype, as torch.tensor(np_array) does
     else:
@@ -42,7 +42,7 @@ def _list_dtype(data, kinds):
         if isinstance(d, (list, tuple)):
             _list_dtype(d, kinds)
         else:
-            kinds.add(d.data.dtype if isinstance(d, Tensor) else d.dtype if isinstance(d, numpy.generic) else type(d))
+            kinds.add(d.array.dtype if isinstance(d, Tensor) else d.dtype if isinstance(d, numpy.generic) else type(d))
     if not any(isinstance(k, numpy.dtype) for k in kinds):
         return None  # plain Python values: the rules above already apply
     py = {builtins.bool: dtypes.bool, builtins.int: dtypes.int64, builtins.float: dtypes.get_default_dtype()}
@@ -83,9 +83,9 @@ def as_operand(x, like):
     """Wrap a Python/NumPy scalar as a 0-d tensor whose dtype follows torch's scalar rules."""
     if isinstance(x, Tensor):
         return x
-    xp = get_array_module(like.data) if like is not None else get_xp()
+    xp = get_array_module(like.array) if like is not None else get_xp()
     if like is not None and isinstance(x, (builtins.bool, builtins.int, builtins.float)):
-        k = like.data.dtype
+        k = like.array.dtype
         if isinstance(x, builtins.bool):
             d = k
         elif isinstance(x, builtins.int):
@@ -111,11 +111,11 @@ class Tensor(TensorOps):
 
     def _build(self, data, dtype, requires_grad, device):
         xp = get_xp(device) if device is not None else (
-            get_array_module(data) if not isinstance(data, Tensor) else get_array_module(data.data)
+            get_array_module(data) if not isinstance(data, Tensor) else get_array_module(data.array)
         )
         if device is None and xp is numpy and get_default_backend() == "cupy":
             xp = get_xp("cupy")
-        self.data = _infer_array(data, dtypes.as_dtype(dtype), xp)
+        self.array = _infer_array(data, dtypes.as_dtype(dtype), xp)
         self.grad = None
         self._ctx = None
         self.requires_grad = False
@@ -128,7 +128,7 @@ class Tensor(TensorOps):
         t = object.__new__(cls)
         if type(array) is not numpy.ndarray and (isinstance(array, numpy.generic) or get_array_module(array) is numpy):
             array = numpy.asarray(array)  # numpy reductions return scalars; keep 0-d arrays
-        t.data = array
+        t.array = array
         t.grad = None
         t._ctx = None
         t.requires_grad = requires_grad
@@ -136,16 +136,33 @@ class Tensor(TensorOps):
 
     # ---- attributes -------------------------------------------------------------------------
     @property
+    def data(self):
+        """torch's `.data`: a Tensor sharing this one's storage, detached (no grad_fn, requires_grad=False), with a
+        version counter of its own, so autograd never sees in-place changes made through it (p.data -= lr * g)."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value):
+        """`p.data = t` makes p use t's storage (shape and dtype may change, as torch's set_data)."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}: "
+                            "wrap it first, e.g. p.data = minigrad.tensor(values)")
+        if self.requires_grad and value.array.dtype.kind != "f":
+            raise RuntimeError(f"data set to a tensor that requires gradients must be floating point, but got "
+                               f"{value.dtype}; convert it first, e.g. p.data = t.float()")
+        self.array = value.array
+
+    @property
     def shape(self):
-        return Size(self.data.shape)
+        return Size(self.array.shape)
 
     @property
     def dtype(self):
-        return dtypes.of(self.data.dtype)  # torch.float32, equal to the array's numpy.float32
+        return dtypes.of(self.array.dtype)  # torch.float32, equal to the array's numpy.float32
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def device(self):
@@ -153,11 +170,11 @@ class Tensor(TensorOps):
 
     @property
     def backend(self):
-        return name_of(get_array_module(self.data))
+        return name_of(get_array_module(self.array))
 
     @property
     def xp(self):
-        return numpy if type(self.data) is numpy.ndarray else get_array_module(self.data)
+        return numpy if type(self.array) is numpy.ndarray else get_array_module(self.array)
 
     @property
     def is_cuda(self):
@@ -186,7 +203,7 @@ class Tensor(TensorOps):
         return self.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     nelement = numel
 
@@ -209,7 +226,7 @@ class Tensor(TensorOps):
         from .serialization import _rebuild_tensor
 
         state = {k: v for k, v in self.__dict__.items() if k not in ("data", "grad", "_ctx", "requires_grad")}
-        return _rebuild_tensor, (type(self), to_numpy(self.data), self.backend, self.requires_grad, state)
+        return _rebuild_tensor, (type(self), to_numpy(self.array), self.backend, self.requires_grad, state)
 
     def __deepcopy__(self, memo):
         import copy
@@ -233,7 +250,7 @@ class Tensor(TensorOps):
         run_backward(self, gradient, retain_graph=builtins.bool(retain_graph))
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (got {self.dtype}); "
                 "convert first, e.g. x.float().requires_grad_()"
@@ -252,7 +269,7 @@ class Tensor(TensorOps):
         return self
 
     def detach(self):
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self.array)
 
     def detach_(self):
         self._ctx = None
@@ -264,13 +281,13 @@ class Tensor(TensorOps):
 
     # ---- conversion -------------------------------------------------------------------------
     def item(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to Scalar")
+        if self.array.size != 1:
+            raise RuntimeError(f"a Tensor with {self.array.size} elements cannot be converted to Scalar")
         device_checks.sync()  # a sync point: raise what the device-side checks found
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def tolist(self):
-        return to_numpy(self.data).tolist()
+        return to_numpy(self.array).tolist()
 
     def numpy(self, force=False):
         if self.requires_grad and not force:
@@ -278,7 +295,7 @@ class Tensor(TensorOps):
         if self.backend == "cupy" and not force:
             raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory "
                             "first.")
-        return to_numpy(self.data)
+        return to_numpy(self.array)
 
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
@@ -340,12 +357,12 @@ class Tensor(TensorOps):
         return builtins.int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.data.size} values is ambiguous")
+        if self.array.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.array.size} values is ambiguous")
         return builtins.bool(self.item())
 
     def __format__(self, spec):
-        if self.data.size == 1 and self.ndim == 0:
+        if self.array.size == 1 and self.ndim == 0:
             return format(self.item(), spec)
         return format(repr(self), spec)
 
@@ -355,7 +372,7 @@ class Tensor(TensorOps):
         device = "device='cuda:0'" if self.backend == "cupy" else None
         grad = f"grad_fn=<{self._ctx.name()}>" if self._ctx is not None else (
             "requires_grad=True" if self.requires_grad else None)
-        return tensor_repr(to_numpy(self.data), dtypes.get_default_dtype(), device, grad)
+        return tensor_repr(to_numpy(self.array), dtypes.get_default_dtype(), device, grad)
 
     # ---- in-place (no graph) ----------------------------------------------------------------
     def _check_inplace(self):
@@ -382,79 +399,79 @@ class Tensor(TensorOps):
                 raise RuntimeError(
                     f"expected both tensors on the same device, got {self.backend} and {other.backend}"
                 )
-            return other.data
+            return other.array
         return other
 
     def zero_(self):
         self._check_inplace()
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def fill_(self, value):
         self._check_inplace()
-        self.data[...] = self._raw(value)
+        self.array[...] = self._raw(value)
         return self
 
     def copy_(self, src):
         self._check_inplace()
-        self.data[...] = self._raw(src.to(self.device) if isinstance(src, Tensor) else src)
+        self.array[...] = self._raw(src.to(self.device) if isinstance(src, Tensor) else src)
         return self
 
     def add_(self, other, alpha=1):
         self._inplace(other)
         o = self._raw(other)
-        self.data += o if alpha == 1 else o * alpha
+        self.array += o if alpha == 1 else o * alpha
         return self
 
     def sub_(self, other, alpha=1):
         self._inplace(other)
         o = self._raw(other)
-        self.data -= o if alpha == 1 else o * alpha
+        self.array -= o if alpha == 1 else o * alpha
         return self
 
     def mul_(self, other):
         self._inplace(other)
-        self.data *= self._raw(other)
+        self.array *= self._raw(other)
         return self
 
     def div_(self, other):
         self._inplace(other)
-        self.data /= self._raw(other)
+        self.array /= self._raw(other)
         return self
 
     def clamp_(self, min=None, max=None):
         self._check_inplace()
-        self.xp.clip(self.data, min, max, out=self.data)
+        self.xp.clip(self.array, min, max, out=self.array)
         return self
 
     def uniform_(self, a=0.0, b=1.0):
         from . import random
 
         self._check_inplace()
-        self.data[...] = random.uniform(self.shape, a, b, self.dtype, self.backend)
+        self.array[...] = random.uniform(self.shape, a, b, self.dtype, self.backend)
         return self
 
     def normal_(self, mean=0.0, std=1.0):
         from . import random
 
         self._check_inplace()
-        self.data[...] = random.normal(self.shape, mean, std, self.dtype, self.backend)
+        self.array[...] = random.normal(self.shape, mean, std, self.dtype, self.backend)
         return self
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
         """In-place scatter: self[index[i][j]][j] = src[i][j] (dim 0), or = value."""
         self._inplace(src)
-        self.data[...] = ops.scatter(Tensor._wrap(self.data), dim, index, src, value=value, reduce=reduce).data
+        self.array[...] = ops.scatter(Tensor._wrap(self.array), dim, index, src, value=value, reduce=reduce).array
         return self
 
     def scatter_add_(self, dim, index, src):
         self._inplace(src)
-        self.data[...] = ops.scatter_add(Tensor._wrap(self.data), dim, index, src).data
+        self.array[...] = ops.scatter_add(Tensor._wrap(self.array), dim, index, src).array
         return self
 
     def masked_fill_(self, mask, value):
         self._inplace(value)
-        self.data[...] = ops.masked_fill(Tensor._wrap(self.data), mask, value).data
+        self.array[...] = ops.masked_fill(Tensor._wrap(self.array), mask, value).array
         return self
 
     __iadd__ = add_
@@ -464,7 +481,7 @@ class Tensor(TensorOps):
 
     def __setitem__(self, index, value):
         self._check_inplace()
-        self.data[ops.raw_index(index)] = self._raw(value)
+        self.array[ops.raw_index(index)] = self._raw(value)
 
     def __getitem__(self, index):
         return ops.getitem(self, index)

@@ -179,7 +179,7 @@ def draw(tensor, params=None, values=False, grads=False, precision=4):
     def host(t, want, attr):
         if not want:
             return None
-        a = t.data if attr == "data" else (t.grad.data if t.grad is not None else None)
+        a = t.array if attr == "data" else (t.grad.array if t.grad is not None else None)
         return None if a is None else to_numpy(a)
 
     def visit(t):
@@ -189,11 +189,11 @@ def draw(tensor, params=None, values=False, grads=False, precision=4):
             return ids[key], False
         nid = f"n{len(nodes)}"
         ids[key] = nid
-        shape, dtype = tuple(t.data.shape), t.data.dtype.name
+        shape, dtype = tuple(t.array.shape), t.array.dtype.name
         if t._ctx is None:
             kind = "leaf" if t.requires_grad else "constant"
             name = names.get(id(t), "leaf" if t.requires_grad else "constant")
-            small = kind == "constant" and t.data.size == 1  # a scalar operand (the 2 in x * 2): show it
+            small = kind == "constant" and t.array.size == 1  # a scalar operand (the 2 in x * 2): show it
             nodes.append(Node(nid, kind, name, shape, dtype, host(t, values or small, "data"), host(t, grads, "grad")))
             return nid, False
         name = op_name(t._ctx)

@@ -19,14 +19,14 @@ def on_cupy_double():
 
 def to_torch(t, backend="numpy"):
     """A torch tensor with the same values as a minigrad tensor or array (host copy)."""
-    a = to_numpy(t.data if isinstance(t, minigrad.Tensor) else t)
+    a = to_numpy(t.array if isinstance(t, minigrad.Tensor) else t)
     return torch.from_numpy(np.array(a, copy=True)).to(torch_device(backend))
 
 
 def assert_close(actual, expected, **kw):
     """torch.testing.assert_close with its dtype defaults; minigrad side may be Tensor or array."""
     if isinstance(actual, minigrad.Tensor):
-        actual = actual.data
+        actual = actual.array
     actual = torch.from_numpy(np.array(to_numpy(actual), copy=True))
     expected = expected.detach().cpu() if isinstance(expected, torch.Tensor) else torch.as_tensor(expected)
     torch.testing.assert_close(actual, expected, equal_nan=True, **kw)
@@ -57,7 +57,7 @@ def check_op(mg_fn, torch_fn, arrays, backend="numpy", grad=True, upstream_seed=
             if not t.requires_grad:
                 continue
             if t.grad is None:
-                assert m.grad is None or not np.any(to_numpy(m.grad.data)), f"input {i}: torch has no grad"
+                assert m.grad is None or not np.any(to_numpy(m.grad.array)), f"input {i}: torch has no grad"
                 continue
             assert m.grad is not None, f"input {i}: minigrad produced no gradient"
             assert m.grad.dtype == m.dtype and m.grad.shape == m.shape

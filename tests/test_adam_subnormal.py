@@ -80,7 +80,7 @@ def run_adam(arrays, kw, t0, steps, fused):
             p.grad = minigrad.tensor(g)
             opt.step()
     st_ = opt.state[p]
-    return [p.data, st_["exp_avg"].data, st_["exp_avg_sq"].data]
+    return [p.array, st_["exp_avg"].array, st_["exp_avg_sq"].array]
 
 
 def assert_same_bits(fused, ref):

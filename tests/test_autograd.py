@@ -206,7 +206,7 @@ def test_two_backends_error_names_both(monkeypatch):
     monkeypatch.setattr(autograd, "name_of", lambda xp: "cupy" if xp == "cupy-module" else "numpy")
     monkeypatch.setattr(autograd, "_cupy", object(), raising=False)  # the check is skipped without CuPy
     ts = [minigrad.Tensor._wrap(np.ones(2)), minigrad.Tensor._wrap(np.ones(2))]
-    ts[1].data = fake  # set after _wrap, which would turn an ndarray subclass back into an ndarray
+    ts[1].array = fake  # set after _wrap, which would turn an ndarray subclass back into an ndarray
     with pytest.raises(RuntimeError) as err:
         autograd._check_same_backend(ts, "Add")
     msg = str(err.value)
@@ -255,6 +255,6 @@ def test_zero_dim_grad_stays_an_array_when_it_accumulates(backend):
             a.grad.zero_()
     ((w * x) ** 2).mean().backward()
     ((tw * tx) ** 2).mean().backward()  # a second accumulation into the zeroed 0-d grad
-    assert w.grad.shape == () and w.grad.data.ndim == 0 and hasattr(w.grad.data, "flags")
+    assert w.grad.shape == () and w.grad.array.ndim == 0 and hasattr(w.grad.array, "flags")
     assert_close(w.grad, tw.grad)
     assert_close(w, tw)

@@ -59,7 +59,7 @@ def test_fused_equals_composed(backend, dtype, shape):
         ts = [minigrad.tensor(a, device=backend, requires_grad=True) for a in arrays]
         y = fn(*ts)
         y.backward(minigrad.tensor(g, device=backend))
-        outs.append([to_numpy(y.data)] + [to_numpy(t.grad.data) for t in ts])
+        outs.append([to_numpy(y.array)] + [to_numpy(t.grad.array) for t in ts])
     tol = dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
     for a, b in zip(*outs):
         assert a.dtype == b.dtype == dtype
@@ -161,7 +161,7 @@ def test_clip_grad_norm_matches_torch(backend, dtype, norm_type, scale):
 
 def test_clip_grad_norm_nonfinite_and_value(backend):
     mg, tt = _with_grads(np.float32, backend, 1.0)
-    mg[0].grad.data[0, 0] = np.inf if backend == "numpy" else mg[0].grad.data[0, 0] * np.inf
+    mg[0].grad.array[0, 0] = np.inf if backend == "numpy" else mg[0].grad.array[0, 0] * np.inf
     with pytest.raises(RuntimeError) as e:
         nn.utils.clip_grad_norm_(mg, 1.0, error_if_nonfinite=True)
     assert "non-finite" in str(e.value)
@@ -171,7 +171,7 @@ def test_clip_grad_norm_nonfinite_and_value(backend):
     for p, tp in zip(mg, tt):
         assert p.grad.dtype == np.float32
         assert_close(p.grad, tp.grad)
-    assert max(float(abs(to_numpy(p.grad.data)).max()) for p in mg) == 0.5
+    assert max(float(abs(to_numpy(p.grad.array)).max()) for p in mg) == 0.5
 
 
 def test_batch_norm_leaves_the_norm_function_in_place():

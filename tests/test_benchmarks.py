@@ -219,7 +219,7 @@ def test_subnormal_conditions_hold_while_stepping():
         mg_m = steps["minigrad"].__self__.state
         t_m = steps["torch"].__self__.state
         for st in list(mg_m.values()) + list(t_m.values()):
-            m = np.asarray(st["exp_avg"].numpy() if hasattr(st["exp_avg"], "numpy") else st["exp_avg"].data)
+            m = np.asarray(st["exp_avg"].numpy() if hasattr(st["exp_avg"], "numpy") else st["exp_avg"].array)
             assert subnormal.subnormal_count(m) == want
 
 

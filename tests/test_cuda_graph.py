@@ -120,13 +120,13 @@ def test_optimizer_step_and_nested_captures_are_refused(fake):
     with pytest.raises(RuntimeError, match="replay"):
         with cuda.graph(cuda.CUDAGraph()):
             opt.step()
-    assert np.all(p.data == 1) and not cuda.is_capturing()
+    assert np.all(p.array == 1) and not cuda.is_capturing()
     with pytest.raises(RuntimeError, match="nested"):
         with cuda.graph(cuda.CUDAGraph()):
             with cuda.graph(cuda.CUDAGraph()):
                 pass
     opt.step()  # outside a capture the step runs
-    assert np.all(p.data < 1)
+    assert np.all(p.array < 1)
 
 
 def test_graphed_replays_or_falls_back_to_eager(fake):

@@ -133,7 +133,7 @@ def test_copies_are_counted():
 def test_contract_backend_puts_minigrad_on_the_double(backend, request):
     x = minigrad.ones(2, device=backend)
     on_double = request.node.callspec.params["backend"] == "cupy_contract"
-    assert (type(x.data) is ndarray) == on_double
+    assert (type(x.array) is ndarray) == on_double
     assert minigrad.cuda.is_available() == (backend == "cupy")
 
 
@@ -211,7 +211,7 @@ def test_serialization_goes_through_the_host(monkeypatch, tmp_path):
     buf.seek(0)
     back = minigrad.load(buf)["w"]
     np.testing.assert_array_equal(back.cpu().numpy(), w.cpu().numpy())
-    assert type(copy.deepcopy(w).data) is ndarray
+    assert type(copy.deepcopy(w).array) is ndarray
 
 
 def test_randperm_on_the_device(monkeypatch):
@@ -219,5 +219,5 @@ def test_randperm_on_the_device(monkeypatch):
     install_cupy_double(monkeypatch)
     before = copies()
     p = minigrad.randperm(50, device="cuda")
-    assert copies() == before and type(p.data) is ndarray and p.dtype == np.int64
+    assert copies() == before and type(p.array) is ndarray and p.dtype == np.int64
     assert sorted(p.tolist()) == list(range(50))

@@ -127,11 +127,11 @@ def test_transforms_equal_torchvision(tv_root):
 @needs_data
 def test_cache_makes_reload_fast_and_data_readonly():
     a, b = MNIST(train=False), MNIST(train=False)
-    assert a.data.data is b.data.data  # verified once per process
+    assert a.data.array is b.data.array  # verified once per process
     with pytest.raises(ValueError, match="read-only"):
-        a.data.data[0, 0, 0] = 1
-    a.targets.data[0] = 3  # targets are each dataset's own copy
-    assert int(b.targets.data[0]) == 7
+        a.data.array[0, 0, 0] = 1
+    a.targets.array[0] = 3  # targets are each dataset's own copy
+    assert int(b.targets.array[0]) == 7
 
 
 @needs_data

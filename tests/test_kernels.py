@@ -59,18 +59,18 @@ def train(name, kw, dtype, fused, steps=4, scale=1.0, seed=0):
     rng = np.random.default_rng(seed)
     params = [minigrad.tensor(0.0, dtype=dtype, requires_grad=True) for _ in SHAPES]
     for p, s in zip(params, SHAPES):
-        p.data = _array(rng, s, dtype, 1.0)
+        p.array = _array(rng, s, dtype, 1.0)
     opt = getattr(optim, name)(params, **kw)
     with (nullcontext() if fused else kernels.disabled()), np.errstate(all="ignore"):
         for t in range(steps):
             for p, s in zip(params, SHAPES):
                 p.grad = minigrad.tensor(0.0, dtype=dtype)
-                p.grad.data = _array(rng, s, dtype, scale, zeros=0.2)
+                p.grad.array = _array(rng, s, dtype, scale, zeros=0.2)
             if t == 1:
                 params[2].grad = None  # a parameter without a gradient is skipped, state untouched
             opt.step()
-    state = [v.data.copy() for st_ in opt.state.values() for v in st_.values() if isinstance(v, minigrad.Tensor)]
-    return [p.data.copy() for p in params] + state
+    state = [v.array.copy() for st_ in opt.state.values() for v in st_.values() if isinstance(v, minigrad.Tensor)]
+    return [p.array.copy() for p in params] + state
 
 
 def check_same(name, kw, dtype, kernel, **run):
@@ -147,14 +147,14 @@ def test_amsgrad_and_first_momentum_step_take_the_numpy_path(calls):
     opt = optim.Adam([p], lr=0.1, amsgrad=True)
     p.grad = minigrad.ones(4)
     opt.step()
-    assert calls["adam"] == calls["adam_f32"] == 0 and np.allclose(p.data, 0.9)
+    assert calls["adam"] == calls["adam_f32"] == 0 and np.allclose(p.array, 0.9)
     q = minigrad.tensor(np.ones(4, np.float32), requires_grad=True)
     sgd = optim.SGD([q], lr=0.1, momentum=0.9)
     q.grad = minigrad.ones(4)
     sgd.step()  # step 1 creates the momentum buffer (NumPy); step 2 runs fused
     assert calls["sgd_momentum"] == 0
     sgd.step()
-    assert calls["sgd_momentum"] == 1 and np.allclose(q.data, 1 - 0.1 - 0.1 * 1.9)
+    assert calls["sgd_momentum"] == 1 and np.allclose(q.array, 1 - 0.1 - 0.1 * 1.9)
 
 
 def test_dispatch_declines_what_it_cannot_fuse(calls):
@@ -206,7 +206,7 @@ def test_without_numba_the_numpy_formulas_run(monkeypatch, backend):
     opt = optim.SGD([p], lr=0.25)
     p.grad = minigrad.ones(4, device=backend)
     opt.step()
-    assert np.all(minigrad.backend.to_numpy(p.data) == 0.75)
+    assert np.all(minigrad.backend.to_numpy(p.array) == 0.75)
 
 
 def test_broken_numba_warns_once_and_the_numpy_formulas_run(monkeypatch):
@@ -221,7 +221,7 @@ def test_broken_numba_warns_once_and_the_numpy_formulas_run(monkeypatch):
     p = minigrad.tensor(np.ones(3, np.float32), requires_grad=True)
     p.grad = minigrad.ones(3)
     optim.SGD([p], lr=0.5).step()
-    assert np.all(p.data == 0.5)
+    assert np.all(p.array == 0.5)
 
 
 def test_without_a_writable_cache_the_kernels_compile_in_memory(monkeypatch):

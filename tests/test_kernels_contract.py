@@ -72,7 +72,7 @@ def test_ineligible_inputs_train_on_the_xp_formulas(double):
         optim.Adam(_params(), amsgrad=True).step()
         optim.Adam(_params("float16")).step()
         ps = _params(shapes=((4, 6),))
-        ps[0].data = ps[0].data[:, ::2]  # a strided parameter
+        ps[0].array = ps[0].array[:, ::2]  # a strided parameter
         ps[0].grad = minigrad.tensor(np.ones((4, 3), np.float32), device="cuda")
         optim.SGD(ps, lr=0.1).step()
         x = minigrad.tensor(np.ones((3, 4), np.float16), device="cuda", requires_grad=True)

@@ -42,8 +42,8 @@ def _train(cp, name, kw, dtype, fused, steps=4):
             if t == 1:
                 params[2].grad = None
             opt.step()
-    state = [v.data for st in opt.state.values() for v in st.values() if isinstance(v, minigrad.Tensor)]
-    return [cp.asnumpy(a) for a in [p.data for p in params] + state]
+    state = [v.array for st in opt.state.values() for v in st.values() if isinstance(v, minigrad.Tensor)]
+    return [cp.asnumpy(a) for a in [p.array for p in params] + state]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -141,7 +141,7 @@ def test_graph_capture_of_forward_and_backward_replays_the_eager_gradients(cp):
     for x, y in batches:
         model.zero_grad()
         loss_fn(model(minigrad.tensor(x, device="cuda")), minigrad.tensor(y, device="cuda")).backward()
-        eager.append([cp.asnumpy(p.grad.data) for p in model.parameters()])
+        eager.append([cp.asnumpy(p.grad.array) for p in model.parameters()])
     static_x = minigrad.tensor(batches[0][0], device="cuda")
     static_y = minigrad.tensor(batches[0][1], device="cuda")
     model.zero_grad()
@@ -152,8 +152,8 @@ def test_graph_capture_of_forward_and_backward_replays_the_eager_gradients(cp):
     except cuda.GraphCaptureError as e:
         pytest.xfail(f"capture refused on this GPU/CuPy: {e}")
     for (x, y), ref in zip(batches, eager):
-        static_x.data[...] = cp.asarray(x)
-        static_y.data[...] = cp.asarray(y)
+        static_x.array[...] = cp.asarray(x)
+        static_y.array[...] = cp.asarray(y)
         g.replay()
         for p, r in zip(model.parameters(), ref):  # cuBLAS may pick another GEMM algorithm inside a capture
-            np.testing.assert_allclose(cp.asnumpy(p.grad.data), r, rtol=1.3e-6, atol=1e-5)
+            np.testing.assert_allclose(cp.asnumpy(p.grad.array), r, rtol=1.3e-6, atol=1e-5)

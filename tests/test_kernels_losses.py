@@ -63,7 +63,7 @@ def _run(fn, arrays, upstream=None):
     ts = [minigrad.tensor(a, requires_grad=a.dtype.kind == "f" and i == 0) for i, a in enumerate(arrays)]
     out = fn(*ts)
     out.backward(None if upstream is None else minigrad.tensor(upstream))
-    return out.data.copy(), ts[0].grad.data.copy()
+    return out.array.copy(), ts[0].grad.array.copy()
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -48,7 +48,7 @@ def test_batches_cover_set(backend, shuffle, drop_last, bs):
     assert all(s == bs for s in sizes[:-1])
     if batches:
         assert sizes[-1] == (bs if drop_last else n - bs * (len(batches) - 1))
-    seen = np.concatenate([to_numpy(b[1].data) for b in batches]) if batches else np.zeros(0, np.int64)
+    seen = np.concatenate([to_numpy(b[1].array) for b in batches]) if batches else np.zeros(0, np.int64)
     if drop_last:
         assert len(set(seen.tolist())) == len(seen) == bs * (n // bs)
     else:
@@ -58,7 +58,7 @@ def test_batches_cover_set(backend, shuffle, drop_last, bs):
     for xb, yb in batches:
         assert isinstance(xb, minigrad.Tensor) and xb.dtype == np.float32 and yb.dtype == np.int64
         assert xb.backend == backend and xb.shape[1:] == (3,)
-        np.testing.assert_array_equal(to_numpy(xb.data)[:, 0], 3 * to_numpy(yb.data))
+        np.testing.assert_array_equal(to_numpy(xb.array)[:, 0], 3 * to_numpy(yb.array))
 
 
 def test_seeded_shuffle_reproducible_and_order_exposed():
@@ -67,7 +67,7 @@ def test_seeded_shuffle_reproducible_and_order_exposed():
         for _ in range(k):
             it = iter(loader)
             order = loader.order.copy()  # readable before the first batch
-            ys = np.concatenate([to_numpy(y.data) for _, y in it])
+            ys = np.concatenate([to_numpy(y.array) for _, y in it])
             np.testing.assert_array_equal(ys, order)
             out.append(order)
         return out
@@ -87,9 +87,9 @@ def test_seeded_shuffle_reproducible_and_order_exposed():
 
 def test_global_seed_reproducible():
     minigrad.manual_seed(123)
-    a = [to_numpy(y.data) for _, y in DataLoader(make_td(30), batch_size=30, shuffle=True)]
+    a = [to_numpy(y.array) for _, y in DataLoader(make_td(30), batch_size=30, shuffle=True)]
     minigrad.manual_seed(123)
-    b = [to_numpy(y.data) for _, y in DataLoader(make_td(30), batch_size=30, shuffle=True)]
+    b = [to_numpy(y.array) for _, y in DataLoader(make_td(30), batch_size=30, shuffle=True)]
     np.testing.assert_array_equal(a[0], b[0])
     assert not np.array_equal(a[0], np.arange(30))
 
@@ -230,7 +230,7 @@ def test_sampler_gives_the_batches_torchs_dataloader_gives(backend, drop_last, p
     theirs = torch.utils.data.DataLoader(tds, batch_size=bs, drop_last=drop_last, sampler=EveryEpochReversed(n))
     assert len(ours) == len(theirs)
     for _ in range(2):  # the sampler is read anew each epoch
-        got = [to_numpy(b[1].data).tolist() for b in ours]
+        got = [to_numpy(b[1].array).tolist() for b in ours]
         assert got == [b[1].tolist() for b in theirs]
     assert ours.order.tolist() == list(range(n))  # the second epoch's order, as the sampler gave it
 

@@ -44,7 +44,7 @@ def test_linear_one_row_weight_gradient_is_the_gemms(backend, dtype, data):
     gy = data.draw(arrays(dtype, (1, n_out), values))
     W = minigrad.zeros(n_out, n_in, dtype=dtype, device=backend, requires_grad=True)
     F.linear(minigrad.tensor(x, device=backend), W).backward(minigrad.tensor(gy, device=backend))
-    gW = minigrad.backend.to_numpy(W.grad.data)
+    gW = minigrad.backend.to_numpy(W.grad.array)
     with np.errstate(invalid="ignore"):
         expected = gy.T @ x
     np.testing.assert_array_equal(gW, expected)  # NaN (inf * 0) at the same places
@@ -261,7 +261,7 @@ def test_state_dict_round_trip_with_torch():
     assert_close(m2(minigrad.tensor(x)), t(torch.from_numpy(x)))
     sd = m.state_dict()
     assert all(not v.requires_grad for v in sd.values())
-    assert sd["fc1.weight"].data is m.fc1.weight.data  # detached views share memory, as torch
+    assert sd["fc1.weight"].array is m.fc1.weight.array  # detached views share memory, as torch
 
 
 def test_load_state_dict_non_strict_reports_keys_like_torch():
@@ -331,7 +331,7 @@ def test_to_device_moves_in_place(backend):
 def test_parameter_semantics():
     t = minigrad.tensor([1.0, 2.0])
     p = nn.Parameter(t)
-    assert isinstance(p, minigrad.Tensor) and p.requires_grad and p.is_leaf and p.data is t.data
+    assert isinstance(p, minigrad.Tensor) and p.requires_grad and p.is_leaf and p.array is t.array
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     m = nn.Module()
     m.w = p
@@ -345,7 +345,7 @@ def test_parameter_semantics():
     assert isinstance(c.weight, nn.Parameter) and c.weight.requires_grad
     lin = nn.Linear(2, 2)
     c2 = copy.deepcopy(lin)
-    c2.weight.data[...] = 0
+    c2.weight.array[...] = 0
     assert np.any(lin.weight.detach().numpy() != 0)  # the copy owns its memory
 
 

@@ -227,7 +227,7 @@ def test_float32_stays_float32_and_grad_untouched(name, backend):
         opt.step()
     for p, g in zip(mg, grads):
         assert p.dtype == np.float32 and p.grad is g
-        assert np.all(to_numpy(g.data) == 1.0)  # never written in place
+        assert np.all(to_numpy(g.array) == 1.0)  # never written in place
         for v in opt.state[p].values():
             assert isinstance(v, float) or v.dtype == np.float32
 
@@ -241,7 +241,7 @@ def test_zero_grad(backend):
     opt.zero_grad(set_to_none=False)
     assert mg[0].grad is g0  # same tensor, zeroed in place, as torch
     for p in mg:
-        assert p.grad is not None and p.grad.dtype == np.float32 and not np.any(to_numpy(p.grad.data))
+        assert p.grad is not None and p.grad.dtype == np.float32 and not np.any(to_numpy(p.grad.array))
     opt.zero_grad()
     assert all(p.grad is None for p in mg)
 
@@ -332,7 +332,7 @@ def test_state_follows_parameter_to_cuda(backend):
     for i, gs in enumerate(make_grads(np.float32)):
         if i == 2:  # what Module.to('cuda') does to each parameter after the state exists
             for p in mg:
-                p.data = move(p.data, "cupy")
+                p.array = move(p.array, "cupy")
         for p, tp, g in zip(mg, tt, gs):  # torch stays on the CPU, minigrad's grads follow their parameter
             p.grad = None if g is None else minigrad.tensor(g, device=p.backend)
             tp.grad = None if g is None else torch.tensor(g)
@@ -340,7 +340,7 @@ def test_state_follows_parameter_to_cuda(backend):
         topt.step()
         for p, tp in zip(mg, tt):
             assert_close(p, tp)
-    assert all(type(v.data) is type(mg[0].data) for v in opt.state[mg[0]].values() if not isinstance(v, float))
+    assert all(type(v.array) is type(mg[0].array) for v in opt.state[mg[0]].values() if not isinstance(v, float))
 
 
 # ---- state_dict --------------------------------------------------------------------------------
@@ -370,7 +370,7 @@ def test_state_dict_matches_torch_and_round_trips(name, kwargs):
     for source in (sd, from_torch_state_dict(tsd)):
         mg2, _ = make_params(np.float64, "numpy")
         for p2, p in zip(mg2, mg):
-            p2.data[...] = p.data
+            p2.array[...] = p.array
         opt2 = getattr(optim, name)(mg2, **kwargs)
         opt2.load_state_dict(source)
         copies.append((mg2, opt2))
@@ -384,7 +384,7 @@ def test_state_dict_matches_torch_and_round_trips(name, kwargs):
             opt2.step()
     for mg2, _ in copies:
         for p, p2, tp in zip(mg, mg2, tt):
-            np.testing.assert_array_equal(p2.data, p.data)
+            np.testing.assert_array_equal(p2.array, p.array)
             assert_close(p2, tp, **tol(np.float64))
 
 
@@ -398,7 +398,7 @@ def test_load_state_dict_is_a_copy_and_checks_sizes():
     opt2 = optim.SGD(make_params(np.float32, "numpy")[0], lr=0.1, momentum=0.9)
     opt2.load_state_dict(sd)
     p2 = opt2.param_groups[0]["params"][0]
-    assert opt2.state[p2]["momentum_buffer"].data is not opt.state[mg[0]]["momentum_buffer"].data
+    assert opt2.state[p2]["momentum_buffer"].array is not opt.state[mg[0]]["momentum_buffer"].array
     assert opt2.param_groups[0]["params"][0] is p2
     with pytest.raises(ValueError, match="doesn't match the size of optimizer's group"):
         optim.SGD(mg[:2], lr=0.1).load_state_dict(sd)

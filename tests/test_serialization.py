@@ -23,7 +23,7 @@ def assert_same(a, b):
     assert type(a) is type(b), (type(a), type(b))
     if isinstance(a, minigrad.Tensor):
         assert a.dtype == b.dtype and a.shape == b.shape and a.requires_grad == b.requires_grad
-        np.testing.assert_array_equal(to_numpy(a.data), to_numpy(b.data))
+        np.testing.assert_array_equal(to_numpy(a.array), to_numpy(b.array))
     elif isinstance(a, np.ndarray):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
@@ -85,7 +85,7 @@ def test_optimizer_state_dict_round_trip(tmp_path):
     minigrad.save(opt.state_dict(), tmp_path / "opt.npz")
     sd = minigrad.load(tmp_path / "opt.npz")
     assert_same(sd, opt.state_dict())
-    opt2 = optim.Adam([minigrad.tensor(w.data, requires_grad=True)], lr=0.1, amsgrad=True)
+    opt2 = optim.Adam([minigrad.tensor(w.array, requires_grad=True)], lr=0.1, amsgrad=True)
     opt2.load_state_dict(sd)
     assert opt2.param_groups[0]["betas"] == (0.9, 0.999)
 
@@ -120,7 +120,7 @@ def test_minigrad_to_torch_gives_identical_outputs(dtype):
     assert all(t.dtype == getattr(torch, np.dtype(dtype).name) for t in tsd.values())
     tnet.load_state_dict(tsd)
     for k, v in net.state_dict().items():  # bit-identical weights
-        np.testing.assert_array_equal(tnet.state_dict()[k].numpy(), v.data)
+        np.testing.assert_array_equal(tnet.state_dict()[k].numpy(), v.array)
     x = np.random.default_rng(3).standard_normal((4, 10)).astype(dtype)
     assert_close(net(minigrad.tensor(x)), tnet(torch.from_numpy(x)))
 
@@ -192,7 +192,7 @@ def test_whole_model_round_trip_needs_weights_only_false_like_torch(tmp_path):
     assert back.training is False and back.scale == 2.0 and list(back.state_dict()) == list(tback.state_dict())
     for (k, p), (tk, tp) in zip(back.named_parameters(), tback.named_parameters()):
         assert k == tk and type(p) is nn.Parameter and p.requires_grad and p.grad is None
-        np.testing.assert_array_equal(p.data, dict(net.named_parameters())[k].data)
+        np.testing.assert_array_equal(p.array, dict(net.named_parameters())[k].array)
     x = np.random.default_rng(5).standard_normal((4, 2, 3)).astype(np.float32)
     assert minigrad.equal(back(minigrad.tensor(x)), net(minigrad.tensor(x)))
     back(minigrad.tensor(x)).sum().backward()  # the loaded model trains
@@ -230,7 +230,7 @@ def test_pickled_tensors_land_where_map_location_says(tmp_path, backend, map_loc
     want = backend if map_location is None else "numpy"
     assert all(p.backend == want for p in back.parameters())
     for p, q in zip(back.parameters(), net.parameters()):
-        np.testing.assert_array_equal(to_numpy(p.data), to_numpy(q.data))
+        np.testing.assert_array_equal(to_numpy(p.array), to_numpy(q.array))
 
 
 def test_tensor_pickle_and_copies_keep_what_torch_keeps():
@@ -242,5 +242,5 @@ def test_tensor_pickle_and_copies_keep_what_torch_keeps():
     import copy
 
     c = copy.deepcopy(w)
-    assert c is not w and c.data is not w.data and minigrad.equal(c.grad, w.grad) and c.requires_grad
-    assert copy.copy(w).data is w.data
+    assert c is not w and c.array is not w.array and minigrad.equal(c.grad, w.grad) and c.requires_grad
+    assert copy.copy(w).array is w.array

@@ -85,12 +85,12 @@ def test_values_and_grads_on_request(backend):
     g = viz.draw(loss, params=params, values=True, grads=True)
     named = _by_name(g)
     for k, t in params.items():
-        np.testing.assert_array_equal(named[k].value, to_numpy(t.data))
-        np.testing.assert_array_equal(named[k].grad, to_numpy(t.grad.data))
+        np.testing.assert_array_equal(named[k].value, to_numpy(t.array))
+        np.testing.assert_array_equal(named[k].grad, to_numpy(t.grad.array))
         assert named[k].dtype == "float64"
     relu = next(n for n in g.nodes if n.name == "ReluBackward0")
-    np.testing.assert_array_equal(relu.value, to_numpy(h.data))
-    np.testing.assert_array_equal(relu.grad, to_numpy(h.grad.data))  # retained: dL/dh = 2 everywhere
+    np.testing.assert_array_equal(relu.value, to_numpy(h.array))
+    np.testing.assert_array_equal(relu.grad, to_numpy(h.grad.array))  # retained: dL/dh = 2 everywhere
     np.testing.assert_array_equal(relu.grad, np.full((2, 4), 2.0))
     add = next(n for n in g.nodes if n.name == "AddBackward0")
     assert add.grad is None  # not retained, as in torch: an intermediate's grad is freed

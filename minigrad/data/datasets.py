@@ -90,8 +90,8 @@ class MNIST:
         return len(self.targets)
 
     def __getitem__(self, index):
-        img = Tensor._wrap(self.data.data[int(index)])
-        target = int(self.targets.data[int(index)])
+        img = Tensor._wrap(self.data.array[int(index)])
+        target = int(self.targets.array[int(index)])
         if self.transform is not None:
             img = self.transform(img)
         if self.target_transform is not None:
@@ -115,18 +115,18 @@ class MNIST:
         `dtype` (default: the default dtype) sample by sample, computed here in one array op on `device`.
         """
         backend = get_default_backend() if device is None else backend_name(device)
-        X = to_float_chw(move(self.data.data, backend), dtype, batched=True)  # move uint8: 4x fewer bytes
+        X = to_float_chw(move(self.data.array, backend), dtype, batched=True)  # move uint8: 4x fewer bytes
         if normalize is not None:
             X = normalize_chw(X, *normalize, inplace=True)  # X is ours, fresh from the conversion
         if flatten:
             X = X.reshape(len(X), -1)
-        return Tensor._wrap(X), Tensor._wrap(move(self.targets.data, backend))
+        return Tensor._wrap(X), Tensor._wrap(move(self.targets.array, backend))
 
     def _whole_arrays(self):
         """(X, y) host arrays equal to stacking every ds[i], or None when a transform must run per sample."""
         if not is_batchable(self.transform) or self.target_transform is not None:
             return None
-        return apply_batch(self.transform, self.data.data), self.targets.data
+        return apply_batch(self.transform, self.data.array), self.targets.array
 
     # ---- finding, verifying, downloading ------------------------------------------------------
     def _search_dirs(self):

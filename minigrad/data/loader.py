@@ -32,7 +32,7 @@ class TensorDataset:
         return len(self.tensors[0])
 
     def _whole_arrays(self):
-        return tuple(t.data for t in self.tensors)
+        return tuple(t.array for t in self.tensors)
 
 
 class Subset:
@@ -40,7 +40,7 @@ class Subset:
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
-        indices = to_numpy(indices.data if isinstance(indices, Tensor) else indices)
+        indices = to_numpy(indices.array if isinstance(indices, Tensor) else indices)
         self.indices = numpy.asarray(indices, dtype=numpy.int64)
 
     def __getitem__(self, idx):
@@ -174,7 +174,7 @@ def default_collate(samples):
     elem = samples[0]
     if isinstance(elem, Tensor):
         xp = elem.xp
-        return Tensor._wrap(xp.stack([s.data for s in samples]))
+        return Tensor._wrap(xp.stack([s.array for s in samples]))
     if isinstance(elem, numpy.ndarray) or name_of(get_array_module(elem)) == "cupy":
         return Tensor._wrap(get_array_module(elem).stack(samples))
     if isinstance(elem, (bool, numpy.bool_)):
@@ -224,12 +224,12 @@ def filter_by_labels(data, labels, relabel=False, positive=None):
     labels = [int(v) for v in labels]
     if isinstance(data, (tuple, list)):
         X, y = data
-        y_host = to_numpy(y.data if isinstance(y, Tensor) else y)
+        y_host = to_numpy(y.array if isinstance(y, Tensor) else y)
     elif isinstance(data, TensorDataset):
-        y_host = to_numpy(data.tensors[-1].data)
+        y_host = to_numpy(data.tensors[-1].array)
     else:
         t = data.targets
-        y_host = to_numpy(t.data if isinstance(t, Tensor) else t)
+        y_host = to_numpy(t.array if isinstance(t, Tensor) else t)
     y_host = numpy.asarray(y_host, dtype=numpy.int64)
     keep = numpy.flatnonzero(numpy.isin(y_host, labels))
     table = numpy.arange(max(int(y_host.max(initial=0)), max(labels)) + 1, dtype=numpy.int64)
@@ -249,7 +249,7 @@ def filter_by_labels(data, labels, relabel=False, positive=None):
 
 def stratified_split(labels, fraction, seed=None):
     """Indices (first, second): each class contributes round(fraction * its count) to first; both sorted."""
-    y = numpy.asarray(to_numpy(labels.data if isinstance(labels, Tensor) else labels)).reshape(-1)
+    y = numpy.asarray(to_numpy(labels.array if isinstance(labels, Tensor) else labels)).reshape(-1)
     if not 0.0 <= float(fraction) <= 1.0:
         raise ValueError(f"fraction must lie in [0, 1], got {fraction}")
     rng = numpy.random.default_rng(seed)
@@ -285,7 +285,7 @@ def _is_array(a):
 
 def _take(x, keep):
     if isinstance(x, Tensor):
-        return Tensor._wrap(x.data[move(keep, x.backend)])
+        return Tensor._wrap(x.array[move(keep, x.backend)])
     return x[move(keep, name_of(get_array_module(x)))]
 
 
@@ -304,7 +304,7 @@ def _root(ds):
 
 def _to_device(batch, backend):
     if isinstance(batch, Tensor):
-        return Tensor._wrap(move(batch.data, backend))
+        return Tensor._wrap(move(batch.array, backend))
     if isinstance(batch, dict):
         return {k: _to_device(v, backend) for k, v in batch.items()}
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):

@@ -13,7 +13,7 @@ from ..tensor import Tensor
 def _array(x):
     """Backend array behind a Tensor, ndarray or PIL image (PIL -> numpy HxW[xC])."""
     if isinstance(x, Tensor):
-        return x.data
+        return x.array
     if hasattr(x, "getbands") and hasattr(x, "tobytes"):  # a PIL image, without importing PIL
         import numpy
 

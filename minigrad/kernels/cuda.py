@@ -18,7 +18,7 @@ log s), p = e / s by ~C eps relative (eps of the dtype; tests/test_kernels_gpu.p
 Multi-tensor launch (the torch "fused"/"foreach" idea): the kernel takes up to SLOTS parameters, each as its
 own pointers (w, g, m, v) and length, as plain kernel arguments, and blockIdx.y picks the parameter. Chosen
 over one flat buffer per dtype because minigrad's parameters, gradients and optimizer state are separate
-arrays that users replace (p.data = ..., p.grad = None after zero_grad, load_state_dict): a flat buffer would
+arrays that users replace (p.array = ..., p.grad = None after zero_grad, load_state_dict): a flat buffer would
 need them all re-homed and kept so. Chosen over a pointer table in device memory because the gradients are
 new arrays every step, so a table would need a host->device copy per step; kernel arguments travel with the
 launch itself (and are recorded by CUDA-graph capture), so there is no copy and no sync.

@@ -29,7 +29,7 @@ def one_hot(tensor, num_classes=-1):
     """(*,) int64 class indices -> (*, num_classes) int64 one-hot."""
     if tensor.dtype != dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    a, xp = tensor.data, tensor.xp
+    a, xp = tensor.array, tensor.xp
     if num_classes == -1:
         if a.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
@@ -50,15 +50,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm in eval mode needs running_mean and running_var")
-        y, _ = _bn(input, weight, bias, False, eps, running_mean.data, running_var.data)
+        y, _ = _bn(input, weight, bias, False, eps, running_mean.array, running_var.array)
         return y
     y, op = _bn(input, weight, bias, True, eps)
-    M = input.data.size // input.shape[1]
+    M = input.array.size // input.shape[1]
     if running_mean is not None:
-        running_mean.data = ((1.0 - momentum) * running_mean.data + momentum * op.mean).astype(running_mean.dtype)
+        running_mean.array = ((1.0 - momentum) * running_mean.array + momentum * op.mean).astype(running_mean.dtype)
     if running_var is not None:
         unbiased = op.var * (M / (M - 1))
-        running_var.data = ((1.0 - momentum) * running_var.data + momentum * unbiased).astype(running_var.dtype)
+        running_var.array = ((1.0 - momentum) * running_var.array + momentum * unbiased).astype(running_var.dtype)
     return y
 
 
@@ -80,5 +80,5 @@ def batch_norm_composed(input, weight=None, bias=None, eps=1e-5):
 def _check_batch_norm(input, training):
     if input.ndim not in (2, 3):
         raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
-    if training and input.data.size // max(input.shape[1], 1) <= 1:
+    if training and input.array.size // max(input.shape[1], 1) <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")

@@ -47,7 +47,7 @@ def _calculate_correct_fan(tensor, mode):
 
 def _fill(tensor, array):
     with no_grad():  # initialisers write into leaves that require grad, as torch's do
-        tensor.data[...] = array
+        tensor.array[...] = array
     return tensor
 
 

@@ -144,7 +144,7 @@ def dropout(input, p=0.5, training=True, inplace=False, mask=None):
     if mask is None:
         keep = random.bernoulli_keep(input.shape, float(p), input.backend)
     else:
-        keep = move(mask.data if isinstance(mask, Tensor) else mask, input.backend)
+        keep = move(mask.array if isinstance(mask, Tensor) else mask, input.backend)
         if tuple(keep.shape) != input.shape:
             raise ValueError(f"dropout mask shape {tuple(keep.shape)} != input shape {input.shape}")
         keep = keep.astype(dtypes.bool, copy=False)
@@ -195,9 +195,9 @@ class LazyLinear(Linear):
 
     def forward(self, input):
         self.in_features = input.shape[-1]
-        self.weight.data = self.weight.xp.empty((self.out_features, self.in_features), dtype=self.weight.data.dtype)
+        self.weight.array = self.weight.xp.empty((self.out_features, self.in_features), dtype=self.weight.array.dtype)
         if self.bias is not None:
-            self.bias.data = self.bias.xp.empty((self.out_features,), dtype=self.bias.data.dtype)
+            self.bias.array = self.bias.xp.empty((self.out_features,), dtype=self.bias.array.dtype)
         self.reset_parameters()
         self.__class__ = Linear  # as torch's cls_to_become
         return Linear.forward(self, input)

@@ -323,7 +323,7 @@ def _const(x, like):
     """A weight argument as a raw array on like's backend and in like's dtype (no float64 leaks)."""
     if x is None:
         return None
-    a = move(x.data if isinstance(x, Tensor) else x, like.backend)
+    a = move(x.array if isinstance(x, Tensor) else x, like.backend)
     return like.xp.asarray(a, dtype=like.dtype)
 
 
@@ -337,12 +337,12 @@ def _check_class_target(input, target):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input.ndim > 2 and target.shape != (input.shape[0],) + input.shape[2:]:
         raise RuntimeError(f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}")
-    if target.data.dtype.name not in ("int64", "uint8"):
+    if target.array.dtype.name not in ("int64", "uint8"):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {dtypes.type_name(target.dtype)}")
 
 
 def _check_range(t, C, ignore_index):
-    a = t.data
+    a = t.array
     bad = ((a < 0) | (a >= C)) & (a != ignore_index)
     _check(bad, a, "Target {} is out of bounds.", IndexError)
 
@@ -465,9 +465,9 @@ def cross_entropy_composed(input, target, weight=None, ignore_index=-100, reduct
         denom = float(N)
     else:
         _check_range(t, C, ignore_index)
-        xp, valid = z.xp, t.data != ignore_index
-        t_safe = xp.where(valid, t.data, 0)
-        w_t = valid.astype(z.dtype) if w is None else w.data[t_safe] * valid  # per-sample weight, 0 if ignored
+        xp, valid = z.xp, t.array != ignore_index
+        t_safe = xp.where(valid, t.array, 0)
+        w_t = valid.astype(z.dtype) if w is None else w.array[t_safe] * valid  # per-sample weight, 0 if ignored
         loss = -logp[xp.arange(N), t_safe] * Tensor._wrap(w_t)
         if eps > 0:  # torch: (1 - eps) nll + eps / C * (-sum_c w_c logp_c)
             smooth = -(logp if w is None else logp * w).sum(1) * Tensor._wrap(valid.astype(z.dtype))

@@ -13,7 +13,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = Tensor([])
-        self.data = data.data if isinstance(data, Tensor) else Tensor(data).data
+        self.array = data.array if isinstance(data, Tensor) else Tensor(data).array
         self.grad = None
         self._ctx = None
         self.requires_grad = False
@@ -224,7 +224,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.array[...] = 0
 
     # ---- state_dict --------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
@@ -254,7 +254,7 @@ class Module:
                 errors.append(f"size mismatch for {k}: copying a param with shape {Size(v.shape)!r} from "
                               f"checkpoint, the shape in current model is {Size(t.shape)!r}.")
                 continue
-            t.data[...] = move(v, t.backend)  # assignment casts to the parameter's dtype
+            t.array[...] = move(v, t.backend)  # assignment casts to the parameter's dtype
         unexpected = [k for k in state_dict if k not in own]
         if strict:
             if unexpected:
@@ -273,12 +273,12 @@ class Module:
         for m in self.modules():
             for p in m._parameters.values():
                 if p is not None:
-                    p.data = fn(p.data)
+                    p.array = fn(p.array)
                     if p.grad is not None:
-                        p.grad.data = fn(p.grad.data)
+                        p.grad.array = fn(p.grad.array)
             for b in m._buffers.values():
                 if b is not None:
-                    b.data = fn(b.data)
+                    b.array = fn(b.array)
         return self
 
     def to(self, *args, **kwargs):
@@ -337,7 +337,7 @@ class Module:
 def _host_or_backend_array(v):
     """Array behind a state_dict value: minigrad Tensor, NumPy/CuPy array, or a torch tensor."""
     if isinstance(v, Tensor):
-        return v.data
+        return v.array
     if hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor, e.g. copying weights from torch
         return v.detach().cpu().numpy()
     return v

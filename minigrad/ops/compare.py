@@ -15,7 +15,7 @@ def nograd_binary(a, b, name):
     if ta.backend != tb.backend:
         raise RuntimeError(f"{name}: expected all tensors to be on the same device, but found "
                            f"tensors on {ta.backend} and {tb.backend}")
-    return Tensor._wrap(getattr(first.xp, name)(ta.data, tb.data))
+    return Tensor._wrap(getattr(first.xp, name)(ta.array, tb.array))
 
 
 def eq(a, b):
@@ -47,18 +47,18 @@ greater, less = gt, lt
 
 def equal(a, b):
     """True if a and b have the same shape and elements (a Python bool, as torch.equal)."""
-    return a.shape == b.shape and builtins.bool(a.xp.array_equal(a.data, b.data))
+    return a.shape == b.shape and builtins.bool(a.xp.array_equal(a.array, b.array))
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     first = a if isinstance(a, Tensor) else b
     ta, tb = as_operand(a, first), as_operand(b, first)
-    return Tensor._wrap(first.xp.isclose(ta.data, tb.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return Tensor._wrap(first.xp.isclose(ta.array, tb.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a - b| <= atol + rtol |b| everywhere (a Python bool, as torch.allclose)."""
-    return builtins.bool(isclose(a, b, rtol, atol, equal_nan).data.all())
+    return builtins.bool(isclose(a, b, rtol, atol, equal_nan).array.all())
 
 
 def logical_op(a, b, name):
@@ -74,16 +74,16 @@ def logical_or(a, b):
 
 
 def logical_not(x):
-    return Tensor._wrap(x.xp.logical_not(x.data))
+    return Tensor._wrap(x.xp.logical_not(x.array))
 
 
 def bitwise_not(x):
-    return Tensor._wrap(x.xp.invert(x.data))
+    return Tensor._wrap(x.xp.invert(x.array))
 
 
 def nograd_unary(name):
     def fn(x):
-        return Tensor._wrap(getattr(x.xp, name)(x.data))
+        return Tensor._wrap(getattr(x.xp, name)(x.array))
 
     fn.__name__ = name
     fn.__doc__ = f"Elementwise {name} (no gradient, as its derivative is 0 almost everywhere)."
@@ -95,9 +95,9 @@ isnan, isinf, isfinite = nograd_unary("isnan"), nograd_unary("isinf"), nograd_un
 
 @torch_aliases
 def all(x, dim=None, keepdim=False):
-    return Tensor._wrap(x.xp.all(x.data, axis=dim, keepdims=keepdim))
+    return Tensor._wrap(x.xp.all(x.array, axis=dim, keepdims=keepdim))
 
 
 @torch_aliases
 def any(x, dim=None, keepdim=False):
-    return Tensor._wrap(x.xp.any(x.data, axis=dim, keepdims=keepdim))
+    return Tensor._wrap(x.xp.any(x.array, axis=dim, keepdims=keepdim))

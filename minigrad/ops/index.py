@@ -129,7 +129,7 @@ def _index(x, dim, index, name, src=None):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index, got {index.dtype}")
     if index.backend != x.backend:
         raise RuntimeError(f"{name}(): index is on {index.device}, input on {x.device}; move one with .to(...)")
-    idx = index.data
+    idx = index.array
     if max(idx.ndim, 1) != max(x.ndim, 1):
         raise RuntimeError(f"{name}(): Index tensor must have the same number of dimensions as the input "
                            f"(index {tuple(idx.shape)}, input {tuple(x.shape)})")
@@ -186,7 +186,7 @@ def scatter(input, dim, index, src=None, value=None, reduce=None):
     if src is None:
         idx = _index(input, dim, index, "scatter")
         v = value.item() if hasattr(value, "item") else value
-        return _back(Scatter(dim, idx, input.xp.asarray(v).astype(input.data.dtype))(_as_1d(input)), input)
+        return _back(Scatter(dim, idx, input.xp.asarray(v).astype(input.array.dtype))(_as_1d(input)), input)
     if src.dtype != input.dtype:
         raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and "
                            f"{src.dtype})")
@@ -214,7 +214,7 @@ def index_select(input, dim, index):
         raise RuntimeError(f"index_select(): Expected dtype int32/int64 for index, got {index.dtype}")
     dim = _dim(dim, input.ndim)
     x = _as_1d(input)
-    idx = index.data.reshape(-1)
+    idx = index.array.reshape(-1)
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= x.shape[dim]):
         bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
         raise IndexError(f"index_select(): index {bad} is out of bounds for dimension {dim} with size {x.shape[dim]}")

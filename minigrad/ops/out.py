@@ -41,8 +41,8 @@ def write_out(out, result, name):
                           f"which does not match the required output shape {list(result.shape)}. Pass an out "
                           "tensor of the result's shape, or one with zero elements, to avoid this warning.",
                           UserWarning, stacklevel=3)
-        out.data = out.xp.empty(result.shape, dtype=out.data.dtype)
-    out.data[...] = result.data  # in place, so views of out (from_numpy arrays) see the values
+        out.array = out.xp.empty(result.shape, dtype=out.array.dtype)
+    out.array[...] = result.array  # in place, so views of out (from_numpy arrays) see the values
     return out
 
 

@@ -332,10 +332,10 @@ def argmin(x, dim=None, keepdim=False):
 def _arg(x, dim, keepdim, name):
     xp = x.xp
     if dim is None:
-        i = getattr(xp, name)(x.data)
+        i = getattr(xp, name)(x.array)
         return Tensor._wrap(xp.asarray(i, dtype="int64").reshape((1,) * x.ndim if keepdim else ()))
     axis = _axes(dim, x.ndim)[0] if x.ndim else None
-    return Tensor._wrap(getattr(xp, name)(x.data, axis=axis, keepdims=keepdim).astype("int64", copy=False))
+    return Tensor._wrap(getattr(xp, name)(x.array, axis=axis, keepdims=keepdim).astype("int64", copy=False))
 
 
 @torch_aliases
@@ -376,7 +376,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
     c = 1 if correction is None and unbiased is None else (correction if correction is not None else int(unbiased))
     d = sub(x, mean(x, dim, keepdim=True))
-    n = x.data.size // _b.max(1, _reduced_size(x, dim))  # elements per reduced group
+    n = x.array.size // _b.max(1, _reduced_size(x, dim))  # elements per reduced group
     return div(sum(mul(d, d), dim, keepdim), _b.max(n - c, 0))
 
 
@@ -391,7 +391,7 @@ def _reduced_size(x, dim):
     axes = _axes(dim, x.ndim)
     if axes is None:
         return 1
-    out = x.data.size
+    out = x.array.size
     for a in axes:
         out //= x.shape[a]
     return out

@@ -179,7 +179,7 @@ def raw_index(index):
     if isinstance(index, tuple):
         return tuple(raw_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, list):
         import numpy
 
@@ -289,7 +289,7 @@ def cast(x, dtype):
     if x.dtype == dtype:
         return x
     if x.requires_grad and dtype.kind != "f":
-        return Tensor._wrap(x.data.astype(dtype))  # integer results carry no gradient
+        return Tensor._wrap(x.array.astype(dtype))  # integer results carry no gradient
     return Cast(dtype)(x)
 
 

@@ -227,4 +227,4 @@ floor, ceil, sign = nograd_unary("floor"), nograd_unary("ceil"), nograd_unary("s
 
 
 def round(x, decimals=0):
-    return Tensor._wrap(x.xp.round(x.data, decimals))
+    return Tensor._wrap(x.xp.round(x.array, decimals))

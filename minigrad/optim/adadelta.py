@@ -26,14 +26,14 @@ class Adadelta(Optimizer):
         lr, rho, eps = scalar(group["lr"]), scalar(group["rho"]), scalar(group["eps"])
         weight_decay, maximize = scalar(group["weight_decay"]), group["maximize"]
         for p, state in self._with_grad(group):
-            xp, w = p.xp, p.data
+            xp, w = p.xp, p.array
             if len(state) == 0:
                 state["step"] = 0.0
                 state["square_avg"] = Tensor._wrap(xp.zeros_like(w))
                 state["acc_delta"] = Tensor._wrap(xp.zeros_like(w))
             state["step"] += 1.0
-            g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
-            v, u = state["square_avg"].data, state["acc_delta"].data
+            g = decayed_grad(xp, w, p.grad.array, weight_decay, maximize)
+            v, u = state["square_avg"].array, state["acc_delta"].array
             if kernels.run("adadelta", (w, g, v, u), rho, 1.0 - rho, eps, lr):
                 continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
             rho_, one_minus_rho, eps_, lr_ = typed(w.dtype, rho, 1.0 - rho, eps, lr)

@@ -31,7 +31,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p, group):
         state = self.state[p]
         state["step"] = 0.0
-        state["sum"] = Tensor._wrap(p.xp.full_like(p.data, scalar(group["initial_accumulator_value"])))
+        state["sum"] = Tensor._wrap(p.xp.full_like(p.array, scalar(group["initial_accumulator_value"])))
 
     def _step_group(self, group):
         lr, lr_decay, eps = scalar(group["lr"]), scalar(group["lr_decay"]), scalar(group["eps"])
@@ -39,11 +39,11 @@ class Adagrad(Optimizer):
         for p, state in self._with_grad(group):
             if len(state) == 0:  # a group added later with add_param_group
                 self._init_state(p, group)
-            xp, w = p.xp, p.data
+            xp, w = p.xp, p.array
             state["step"] += 1.0
-            g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
+            g = decayed_grad(xp, w, p.grad.array, weight_decay, maximize)
             clr = lr / (1.0 + (state["step"] - 1.0) * lr_decay)
-            s = state["sum"].data
+            s = state["sum"].array
             if kernels.run("adagrad", (w, g, s), 1.0, eps, -clr):
                 continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
             eps_, neg_clr = typed(w.dtype, eps, -clr)

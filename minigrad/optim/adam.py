@@ -36,7 +36,7 @@ class Adam(Optimizer):
         beta1, beta2 = scalar(group["betas"][0]), scalar(group["betas"][1])
         amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
         for p, state in self._with_grad(group):
-            xp, w = p.xp, p.data
+            xp, w = p.xp, p.array
             if len(state) == 0:  # lazy init, as torch
                 state["step"] = 0.0
                 state["exp_avg"] = Tensor._wrap(xp.zeros_like(w))
@@ -47,10 +47,10 @@ class Adam(Optimizer):
             step = state["step"]
             if decoupled and weight_decay != 0:  # AdamW: decay the weights, not the gradient
                 w *= w.dtype.type(1.0 - lr * weight_decay)
-                g = decayed_grad(xp, w, p.grad.data, 0.0, maximize)
+                g = decayed_grad(xp, w, p.grad.array, 0.0, maximize)
             else:
-                g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
-            m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+                g = decayed_grad(xp, w, p.grad.array, weight_decay, maximize)
+            m, v = state["exp_avg"].array, state["exp_avg_sq"].array
             step_size = lr / (1.0 - beta1**step)
             bias_correction2_sqrt = (1.0 - beta2**step) ** 0.5
             if not amsgrad and kernels.run("adam", (w, g, m, v), *lerp_consts(m.dtype, 1.0 - beta1), beta2,
@@ -61,7 +61,7 @@ class Adam(Optimizer):
             m[...] = lerp(m, g, 1.0 - beta1)                  # m <- beta1 m + (1 - beta1) g
             v[...] = v * b2 + one_minus_b2 * g * g            # v <- beta2 v + (1 - beta2) g^2
             if amsgrad:
-                vmax = state["max_exp_avg_sq"].data
+                vmax = state["max_exp_avg_sq"].array
                 vmax[...] = xp.maximum(vmax, v)               # v <- max of every v so far
                 v = vmax
             denom = xp.sqrt(v) / bc2 + eps_                   # sqrt(v / (1 - beta2^t)) + eps

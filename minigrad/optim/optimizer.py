@@ -105,7 +105,7 @@ class Optimizer:
                 else:
                     p.grad._ctx = None
                     p.grad.requires_grad = False
-                    p.grad.data[...] = 0  # torch zeroes in place; each leaf's .grad owns its array
+                    p.grad.array[...] = 0  # torch zeroes in place; each leaf's .grad owns its array
 
     def step(self, closure=None):
         """One update of every parameter that has a .grad; returns closure() when given."""
@@ -129,7 +129,7 @@ class Optimizer:
             state = self.state[p]
             for v in state.values():
                 # a Module moved with .to('cuda') / .double() after the first step: state follows lazily
-                if isinstance(v, Tensor) and (type(v.data) is not type(p.data) or v.data.dtype != p.data.dtype):
+                if isinstance(v, Tensor) and (type(v.array) is not type(p.array) or v.array.dtype != p.array.dtype):
                     self._move_state(state, p)
                     break
             yield p, state
@@ -138,7 +138,7 @@ class Optimizer:
     def _move_state(state, p):
         for v in state.values():
             if isinstance(v, Tensor):
-                v.data = move(v.data, p.backend).astype(p.data.dtype, copy=False)
+                v.array = move(v.array, p.backend).astype(p.array.dtype, copy=False)
 
     # ---- state_dict ----------------------------------------------------------------------------
     def state_dict(self):
@@ -192,7 +192,7 @@ def _cast(p, key, value):
     if key == "step":
         return float(value.item() if hasattr(value, "item") else value)
     if isinstance(value, Tensor):
-        a = move(value.data, p.backend)
+        a = move(value.array, p.backend)
         a = a.astype(p.dtype) if p.dtype.kind == "f" else a.copy()
         return Tensor._wrap(a)
     return deepcopy(value)

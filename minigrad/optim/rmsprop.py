@@ -30,7 +30,7 @@ class RMSprop(Optimizer):
         weight_decay, momentum = scalar(group["weight_decay"]), scalar(group["momentum"])
         centered, maximize = group["centered"], group["maximize"]
         for p, state in self._with_grad(group):
-            xp, w = p.xp, p.data
+            xp, w = p.xp, p.array
             if len(state) == 0:
                 state["step"] = 0.0
                 state["square_avg"] = Tensor._wrap(xp.zeros_like(w))
@@ -39,10 +39,10 @@ class RMSprop(Optimizer):
                 if centered:
                     state["grad_avg"] = Tensor._wrap(xp.zeros_like(w))
             state["step"] += 1.0
-            g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
-            v = state["square_avg"].data
-            gbar = state["grad_avg"].data if centered else v  # v, w: placeholders the kernel never touches
-            buf = state["momentum_buffer"].data if momentum > 0 else w
+            g = decayed_grad(xp, w, p.grad.array, weight_decay, maximize)
+            v = state["square_avg"].array
+            gbar = state["grad_avg"].array if centered else v  # v, w: placeholders the kernel never touches
+            buf = state["momentum_buffer"].array if momentum > 0 else w
             if kernels.run("rmsprop", (w, g, v, gbar, buf), alpha, 1.0 - alpha, *lerp_consts(v.dtype, 1.0 - alpha),
                            -1.0, eps, centered, momentum > 0, momentum, lr):
                 continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits

@@ -27,19 +27,19 @@ class SGD(Optimizer):
         lr, momentum, dampening = scalar(group["lr"]), scalar(group["momentum"]), scalar(group["dampening"])
         weight_decay, nesterov, maximize = scalar(group["weight_decay"]), group["nesterov"], group["maximize"]
         for p, state in self._with_grad(group):
-            xp, w = p.xp, p.data
-            g = decayed_grad(xp, w, p.grad.data, weight_decay, maximize)
+            xp, w = p.xp, p.array
+            g = decayed_grad(xp, w, p.grad.array, weight_decay, maximize)
             buf = state.get("momentum_buffer")
             if momentum == 0 and kernels.run("sgd", (w, g), lr):
                 continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
             if buf is not None and momentum != 0 and kernels.run(
-                    "sgd_momentum", (w, g, buf.data), momentum, 1.0 - dampening, dampening != 0, nesterov, lr):
+                    "sgd_momentum", (w, g, buf.array), momentum, 1.0 - dampening, dampening != 0, nesterov, lr):
                 continue
             momentum_, damp_, lr_ = typed(w.dtype, momentum, 1.0 - dampening, lr)
             if momentum != 0:
                 if buf is None:  # first step: the buffer starts as the gradient itself
-                    buf = state["momentum_buffer"] = Tensor._wrap(g.copy() if g is p.grad.data else g)
+                    buf = state["momentum_buffer"] = Tensor._wrap(g.copy() if g is p.grad.array else g)
                 else:            # b <- momentum b + (1 - dampening) g   (g * 1.0 == g exactly: skipped)
-                    buf.data[...] = buf.data * momentum_ + (g if dampening == 0 else g * damp_)
-                g = g + buf.data * momentum_ if nesterov else buf.data
+                    buf.array[...] = buf.array * momentum_ + (g if dampening == 0 else g * damp_)
+                g = g + buf.array * momentum_ if nesterov else buf.array
             w -= g * lr_                                      # w <- w - lr g

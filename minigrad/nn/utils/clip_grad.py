@@ -22,13 +22,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
         return tensor(0.0)
     norm_type = float(norm_type)
-    xp = get_array_module(params[0].grad.data)
-    dt = params[0].grad.data.dtype
+    xp = get_array_module(params[0].grad.array)
+    dt = params[0].grad.array.dtype
     if math.isinf(norm_type):
-        norms = [xp.max(xp.abs(p.grad.data)) if p.grad.data.size else xp.zeros((), dtype=dt) for p in params]
+        norms = [xp.max(xp.abs(p.grad.array)) if p.grad.array.size else xp.zeros((), dtype=dt) for p in params]
         total = xp.max(xp.stack(norms))
     else:
-        norms = [xp.sum(xp.abs(p.grad.data) ** norm_type) ** (1.0 / norm_type) for p in params]
+        norms = [xp.sum(xp.abs(p.grad.array) ** norm_type) ** (1.0 / norm_type) for p in params]
         total = xp.sum(xp.stack(norms).astype(dt) ** norm_type) ** (1.0 / norm_type)
     total = xp.asarray(total, dtype=dt)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
@@ -38,7 +38,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     # torch multiplies even when the coefficient is clamped to 1 (the product is then exact)
     coef = xp.minimum(xp.asarray(max_norm, dtype=dt) / (total + xp.asarray(1e-6, dtype=dt)), xp.asarray(1.0, dtype=dt))
     for p in params:
-        p.grad.data = p.grad.data * coef  # a new array: a leaf's grad may alias another gradient
+        p.grad.array = p.grad.array * coef  # a new array: a leaf's grad may alias another gradient
     return Tensor._wrap(total)
 
 
@@ -46,5 +46,5 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every grad element to [-clip_value, clip_value]."""
     clip_value = float(clip_value)
     for p in _grads(parameters):
-        xp = get_array_module(p.grad.data)
-        p.grad.data = xp.clip(p.grad.data, -clip_value, clip_value).astype(p.grad.data.dtype, copy=False)
+        xp = get_array_module(p.grad.array)
+        p.grad.array = xp.clip(p.grad.array, -clip_value, clip_value).astype(p.grad.array.dtype, copy=False)
