@@ -113,6 +113,7 @@ def _rebuild_tensor(cls, array, saved_backend, requires_grad, state):
     t = object.__new__(cls)
     t.__dict__.update(state)
     t.array, t.grad, t._ctx, t.requires_grad = move(array, backend), None, None, bool(requires_grad)
+    t._vc = [0]
     return t
 
 
