@@ -144,7 +144,7 @@ class Function:
         return self.torch_name or type(self).__name__.replace("Function", "") + "Backward"
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{self.name().split('::')[-1]} object at {hex(id(self))}>"
 
 
 class AccumulateGrad:
@@ -195,9 +195,9 @@ def _saved_versions(fn, ts, xs, out):
     for v in fn.__dict__.values():
         if type(v) is not numpy.ndarray and (_cupy is None or not isinstance(v, _cupy.ndarray)):
             continue
-        base = v.base
+        view = v.base is not None
         for i, (t, x) in enumerate(zip(ts, xs)):
-            if v is x or (base is not None and base is x):
+            if v is x or (view and fn.xp.may_share_memory(v, x)):
                 saved.append((t._vc, t._vc[0], (i, x.shape, x.dtype)))
         if v is y:
             keeps_y = True
@@ -222,7 +222,7 @@ def _modified_message(fn, what, now, expected):
 def _track_view(out, x, op):
     """Make `out` a view of x's base when its array shares x's memory (NumPy's reshape may copy)."""
     y, a = out.array, x.array
-    if y.base is None or not (y.base is a or y.base is a.base):
+    if y.base is None or not _xp(a).may_share_memory(y, a):
         return
     out._base = x._base if x._base is not None else x
     out._view_ops = (x._view_ops if x._base is not None else ()) + (op,)
@@ -272,7 +272,7 @@ class ViewOfBase(Function):
 class CopySlices(Function):
     """base[view] = src, in place: the base's new value (torch's node for an in-place op through a view or
     x[i] = v). Inputs: the base's old value and the view's new value src."""
-    torch_name = "CopySlices"
+    torch_name = "torch::autograd::CopySlices"
 
     def __init__(self, view_ops, base_shape):
         self.view_ops, self.base_shape = view_ops, base_shape

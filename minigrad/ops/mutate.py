@@ -25,7 +25,6 @@ class Fill(Function):
         if value.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
                                "dimensions; pass a number or a 0-d tensor")
-        self.torch_name = "FillBackward2" if len(self.needs_input_grad) == 2 else "FillBackward0"
         return self.xp.full_like(x, value)
 
     def backward(self, gy):
@@ -35,7 +34,7 @@ class Fill(Function):
 
 class Copy(Function):
     """y = src, broadcast to x's shape and cast to x's dtype (x.copy_(src)). torch: CopyBackwards."""
-    torch_name = "CopyBackwards"
+    torch_name = "torch::autograd::CopyBackwards"
 
     def forward(self, x, src):
         y = self.xp.empty_like(x)
@@ -71,7 +70,9 @@ def zero(x):
 
 
 def fill(x, value):
-    return Fill()(x, _value(value, x))
+    f = Fill()
+    f.torch_name = "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"  # torch's fill_ overloads
+    return f(x, _value(value, x))
 
 
 def copy(x, src):
@@ -80,7 +81,12 @@ def copy(x, src):
 
 def index_put(x, index, value):
     """x with x[index] = value (out of place)."""
-    return IndexPut(_index_array(raw_index(index), x))(x, _value(value, x))
+    index = _index_array(raw_index(index), x)
+    f = IndexPut(index)
+    parts = [i for i in (index if isinstance(index, tuple) else (index,)) if hasattr(i, "dtype")]
+    if not isinstance(value, Tensor) and len(parts) == 1:  # torch's nodes for a number written at one index
+        f.torch_name = "MaskedFillBackward0" if parts[0].dtype.kind == "b" else "IndexFillBackward0"
+    return f(x, _value(value, x))
 
 
 def is_basic_index(index):
