@@ -11,7 +11,8 @@ import time
 import numpy as np
 
 from experiments.cli import (  # noqa: F401  (re-exported: experiments use common.cli, ...)
-    UsageError, cli, nonnegative_float, positive_float, positive_int, require_gpu, require_torch, writable_dir,
+    UsageError, cli, dropout_p, explicit, int_in, nonempty_path, nonnegative_float, nonnegative_int,
+    number as cli_number, positive_float, positive_int, require_gpu, require_torch, seed_int, writable_dir,
 )
 
 COMMON_FLAGS = ("backend", "engine", "epochs", "batch_size", "lr", "optimizer", "seed", "data_dir", "out")
@@ -25,22 +26,26 @@ def add_common_args(parser, cfg, training=True):
     """
     parser.add_argument("--backend", choices=["numpy", "cupy"], default=cfg.get("backend", "numpy"),
                         help="array backend: numpy (CPU) or cupy (GPU); with --engine torch: cpu or cuda")
-    parser.add_argument("--engine", choices=["minigrad", "torch"], default=cfg.get("engine", "minigrad"))
+    parser.add_argument("--engine", choices=["minigrad", "torch"], default=cfg.get("engine", "minigrad"),
+                        help="which library trains: minigrad, or real PyTorch through the same code")
     if not training:
-        parser.add_argument("--seed", type=int, default=cfg.get("seed", 0))
-        parser.add_argument("--out", default=cfg.get("out"), help="folder for the JSON and figures")
-        parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"))
+        parser.add_argument("--seed", type=seed_int, default=cfg.get("seed", 0), help="random seed")
+        parser.add_argument("--out", type=nonempty_path, default=cfg.get("out"), help="folder for the JSON and figures")
+        parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"),
+                            help="floating-point type of data and parameters")
         return parser
-    parser.add_argument("--epochs", type=positive_int, default=cfg["epochs"])
-    parser.add_argument("--batch-size", type=positive_int, default=cfg["batch_size"])
-    parser.add_argument("--lr", type=positive_float, default=cfg["lr"])
+    parser.add_argument("--epochs", type=positive_int, default=cfg["epochs"], help="passes over the training set")
+    parser.add_argument("--batch-size", type=positive_int, default=cfg["batch_size"], help="images per training step")
+    parser.add_argument("--lr", type=positive_float, default=cfg["lr"], help="learning rate")
     parser.add_argument("--optimizer", default=cfg["optimizer"],
-                        choices=["sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"])
-    parser.add_argument("--seed", type=int, default=cfg.get("seed", 0))
-    parser.add_argument("--data-dir", default=cfg.get("data_dir"),
+                        choices=["sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"], help="optimizer")
+    parser.add_argument("--seed", type=seed_int, default=cfg.get("seed", 0),
+                        help="random seed (initial weights, split, batch order, dropout)")
+    parser.add_argument("--data-dir", type=nonempty_path, default=cfg.get("data_dir"),
                         help="folder with the IDX files (default: $MINIGRAD_DATA, then ./data)")
-    parser.add_argument("--out", default=cfg.get("out"), help="folder for metrics.json and figures")
-    parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"))
+    parser.add_argument("--out", type=nonempty_path, default=cfg.get("out"), help="folder for metrics.json and figures")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"),
+                        help="floating-point type of data and parameters")
     parser.add_argument("--limit", type=positive_int, default=cfg.get("limit"),
                         help="use only the first N training images (quick runs and tests)")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")

@@ -207,18 +207,28 @@ def plot_confusions(results, names, path):
     return common.savefig(fig, path)
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any data is read."""
     parser = common.parser_for(__doc__, CONFIG)
     parser.add_argument("--variant", choices=["both", "single", "tuned"], default=CONFIG["variant"],
                         help="both: SGD (--lr) and Adam (--adam-lr) side by side; single: only --optimizer; "
                              f"tuned: {TUNED} (explicit --epochs/--lr/--batch-size win)")
-    parser.add_argument("--adam-lr", type=common.positive_float, default=CONFIG["adam_lr"])
+    parser.add_argument("--adam-lr", type=common.positive_float, default=CONFIG["adam_lr"],
+                        help="Adam's learning rate in --variant both")
+    parser.add_argument("--n-val", type=common.int_in(1, 59999), default=CONFIG["n_val"],
+                        help="training images held out for validation (seeded)")
+    parser.add_argument("--show-index", type=common.nonnegative_int, default=CONFIG["show_index"],
+                        help="which validation image prediction.png shows")
     args = common.parse(parser, argv)
-    cfg = common.config_from_args(args)
-    argv_ = argv if argv is not None else __import__("sys").argv[1:]
-    cfg["explicit"] = [k for k in ("epochs", "lr", "batch_size") if "--" + k.replace("_", "-") in argv_]
-    return run(cfg)
+    if args.show_index >= args.n_val:
+        parser.error(f"argument --show-index: must be below --n-val {args.n_val}, got {args.show_index}")
+    args.explicit = [f[2:].replace("-", "_") for f in common.explicit(argv, "--epochs", "--lr", "--batch-size")]
+    return args
+
+
+@common.cli
+def main(argv=None):
+    return run(common.config_from_args(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -154,19 +154,25 @@ def plot_confusions(results, cfg, path):
     return common.savefig(fig, path)
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any data is read."""
     parser = common.parser_for(__doc__, CONFIG)
     parser.add_argument("--losses", nargs="+", choices=["l1", "bce"], default=list(CONFIG["losses"]),
                         help="losses to train, each from the same initial weights")
-    parser.add_argument("--eval-every", type=common.positive_int, default=CONFIG["eval_every"])
-    parser.add_argument("--hidden", type=common.positive_int, default=CONFIG["hidden"])
+    parser.add_argument("--eval-every", type=common.positive_int, default=CONFIG["eval_every"],
+                        help="validation loss and accuracy every N epochs")
+    parser.add_argument("--hidden", type=common.positive_int, default=CONFIG["hidden"], help="hidden units")
     parser.add_argument("--tuned", action="store_true", help=f"TUNED defaults: {TUNED}")
     args = common.parse(parser, argv)
     if args.tuned:  # TUNED replaces the course defaults; flags given explicitly still win
         parser.set_defaults(**{k: list(v) if isinstance(v, tuple) else v for k, v in TUNED.items()})
         args = common.parse(parser, argv)
-    return run(common.config_from_args(args))
+    return args
+
+
+@common.cli
+def main(argv=None):
+    return run(common.config_from_args(parse_args(argv)))
 
 
 if __name__ == "__main__":

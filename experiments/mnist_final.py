@@ -162,19 +162,34 @@ def plot(history, test, path):
     return common.savefig(fig, path)
 
 
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any data is read."""
     parser = common.parser_for(__doc__, CONFIG)
-    parser.add_argument("--momentum", type=float, default=CONFIG["momentum"])
-    parser.add_argument("--schedule", choices=["onecycle", "cosine", "none"], default=CONFIG["schedule"])
-    parser.add_argument("--weight-decay", type=float, default=CONFIG["weight_decay"])
-    parser.add_argument("--hidden", type=int, nargs="+", default=list(CONFIG["hidden"]))
+    parser.add_argument("--momentum", type=_momentum, default=CONFIG["momentum"],
+                        help="SGD momentum (Nesterov when > 0), in [0, 1)")
+    parser.add_argument("--schedule", choices=["onecycle", "cosine", "none"], default=CONFIG["schedule"],
+                        help="learning-rate schedule: 1cycle per batch, cosine per epoch, or none")
+    parser.add_argument("--weight-decay", type=common.nonnegative_float, default=CONFIG["weight_decay"],
+                        help="L2 penalty in the optimizer")
+    parser.add_argument("--hidden", type=common.positive_int, nargs="+", default=list(CONFIG["hidden"]),
+                        help="hidden layer widths")
     parser.add_argument("--activation", default=CONFIG["activation"],
-                        choices=["relu", "leaky_relu", "sigmoid", "tanh"])
-    parser.add_argument("--dropout-in", type=float, default=CONFIG["dropout_in"])
-    parser.add_argument("--dropout", type=float, default=CONFIG["dropout"])
-    parser.add_argument("--n-val", type=int, default=CONFIG["n_val"])
-    args = parser.parse_args(argv)
-    return run(common.config_from_args(args))
+                        choices=["relu", "leaky_relu", "sigmoid", "tanh"], help="hidden activation")
+    parser.add_argument("--dropout-in", type=common.dropout_p, default=CONFIG["dropout_in"],
+                        help="dropout probability on the input pixels")
+    parser.add_argument("--dropout", type=common.dropout_p, default=CONFIG["dropout"],
+                        help="dropout probability on hidden units")
+    parser.add_argument("--n-val", type=common.int_in(0, 59999), default=CONFIG["n_val"],
+                        help="training images held out for validation (0: train on all 60,000)")
+    return common.parse(parser, argv)
+
+
+_momentum = common.cli_number("momentum", float, lambda v: 0 <= v < 1, "a momentum in [0, 1)")
+
+
+@common.cli
+def main(argv=None):
+    return run(common.config_from_args(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -96,12 +96,19 @@ def plot(history, path, test):
     return common.savefig(fig, path)
 
 
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any data is read."""
+    parser = common.parser_for(__doc__, CONFIG)
+    parser.add_argument("--weight-decay", type=common.nonnegative_float, default=CONFIG["weight_decay"],
+                        help="L2 penalty in the optimizer")
+    parser.add_argument("--n-val", type=common.int_in(1, 59999), default=CONFIG["n_val"],
+                        help="training images held out for validation (seeded)")
+    return common.parse(parser, argv)
+
+
 @common.cli
 def main(argv=None):
-    parser = common.parser_for(__doc__, CONFIG)
-    parser.add_argument("--weight-decay", type=common.nonnegative_float, default=CONFIG["weight_decay"])
-    args = common.parse(parser, argv)
-    return run(common.config_from_args(args))
+    return run(common.config_from_args(parse_args(argv)))
 
 
 if __name__ == "__main__":
