@@ -65,6 +65,10 @@ def parse(parser, argv, uses_torch=False):
         require_gpu(engines)
     if getattr(args, "out", None):
         writable_dir(args.out)
+        if hasattr(args, "resume"):  # a run that checkpoints: what to do with a run already in --out
+            from experiments.runs import check_out
+
+            check_out(args, os.path.splitext(parser.prog)[0])
     return args
 
 
@@ -159,14 +163,18 @@ class EpochOrder:
         return self.n
 
 
-def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None, targets_float=False):
-    """One pass over X[order] in mini-batches; returns the per-step training losses (host array)."""
+def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None, targets_float=False, at_step=None):
+    """One pass over X[order] in mini-batches; returns the per-step training losses (host array).
+
+    at_step(): called before each step (a run's stop check: it raises to stop at a step boundary)."""
     model.train()
     idx_all = E.tensor(order)
     losses = []
     running, seen = 0.0, 0  # running mean of this epoch's losses, for the bar (read every 50 steps: .item() syncs)
     last = -(-len(order) // batch_size)
     for start in range(0, len(order), batch_size):
+        if at_step is not None:
+            at_step()
         idx = idx_all[start:start + batch_size]
         out = model(X[idx])
         loss = loss_fn(out, y[idx])
@@ -255,9 +263,10 @@ def out_dir(cfg, default):
 
 
 def write_json(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=2, default=_jsonable)
-    return path
+    """JSON written whole or not at all (a kill mid-write leaves the previous file)."""
+    from experiments.runs import write_json as atomic
+
+    return atomic(path, obj)
 
 
 def _jsonable(o):
@@ -269,8 +278,9 @@ def _jsonable(o):
 
 
 def savefig(fig, path):
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    from experiments.runs import savefig_atomic
+
+    savefig_atomic(fig, path)
     import matplotlib.pyplot as plt
 
     plt.close(fig)
