@@ -25,7 +25,8 @@ USER_ERRORS = (UsageError, DatasetNotFoundError, IDXError)  # IDXError covers Ch
 
 
 def cli(main):
-    """Decorator for main(argv): user errors print one `error:` message on stderr and exit with code 2."""
+    """Decorator for main(argv): user errors print one `error:` message on stderr and exit with code 2;
+    Ctrl-C exits 130 without a traceback."""
     @functools.wraps(main)
     def wrapped(argv=None):
         try:
@@ -33,6 +34,9 @@ def cli(main):
         except USER_ERRORS as e:
             print(f"error: {e}", file=sys.stderr)
             raise SystemExit(EXIT_USAGE) from None
+        except KeyboardInterrupt:  # Ctrl-C outside a run's step loop (loading data, a second Ctrl-C): no traceback
+            print("interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
     return wrapped
 
 
