@@ -262,12 +262,14 @@ class Tensor(TensorOps):
         new = object.__new__(type(self))  # on the same device, .grad included (as torch's deepcopy)
         memo[id(self)] = new
         for k, v in self.__dict__.items():
-            setattr(new, k, copy.deepcopy(v, memo))
+            if k != "_acc":  # the copy is a leaf of its own: its gradient must not go to this one's accumulator
+                setattr(new, k, copy.deepcopy(v, memo))
         return new
 
     def __copy__(self):
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
+        new.__dict__.pop("_acc", None)
         return new
 
     # ---- autograd ---------------------------------------------------------------------------

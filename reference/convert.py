@@ -20,7 +20,7 @@ def to_torch_state_dict(sd):
     from minigrad import Tensor
     from minigrad.backend import to_numpy
 
-    return _map_tensors(sd, Tensor, lambda t: torch.from_numpy(np.array(to_numpy(t.data), copy=True)))
+    return _map_tensors(sd, Tensor, lambda t: torch.from_numpy(np.array(to_numpy(t.array), copy=True)))
 
 
 def from_torch_state_dict(sd, device=None):

@@ -652,3 +652,21 @@ def test_autograd_grad_backward_variable_as_torch(backend):
 def test_autograd_gradcheck_reachable():
     x = minigrad.tensor([0.3, -1.2], dtype=minigrad.float64, requires_grad=True)
     assert minigrad.autograd.gradcheck(lambda a: (a * a).exp(), (x,))
+
+
+def _copies_are_leaves_of_their_own(L, dev):
+    import copy
+
+    w = t(L, dev, [1.0, 2.0], requires_grad=True)
+    (w * 2).sum().backward()
+    deep = copy.deepcopy(w)
+    (deep * 3).sum().backward()
+    m = L.nn.Linear(2, 1).to(dev).double()
+    (m(w.detach()) * 1).sum().backward()
+    m2 = copy.deepcopy(m)
+    (m2(w.detach()) * 5).sum().backward()
+    return [w.grad, deep.grad, m.bias.grad, m2.bias.grad]
+
+
+def test_deepcopy_as_torch(backend):
+    run_both(_copies_are_leaves_of_their_own, backend)

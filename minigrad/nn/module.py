@@ -24,6 +24,14 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo):
+        """A new Parameter with a copy of the values and no .grad, as torch's Parameter.__deepcopy__."""
+        if id(self) in memo:
+            return memo[id(self)]
+        new = type(self)(Tensor._wrap(self.array.copy()), self.requires_grad)
+        memo[id(self)] = new
+        return new
+
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self):
@@ -257,6 +265,7 @@ class Module:
                               f"checkpoint, the shape in current model is {Size(t.shape)!r}.")
                 continue
             t.array[...] = move(v, t.backend)  # assignment casts to the parameter's dtype
+            t._vc[0] += 1  # an in-place change (torch's copy_): graphs that saved t refuse to backward
         unexpected = [k for k in state_dict if k not in own]
         if strict:
             if unexpected:

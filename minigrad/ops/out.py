@@ -43,6 +43,7 @@ def write_out(out, result, name):
                           UserWarning, stacklevel=3)
         out.array = out.xp.empty(result.shape, dtype=out.array.dtype)
     out.array[...] = result.array  # in place, so views of out (from_numpy arrays) see the values
+    out._vc[0] += 1
     return out
 
 
