@@ -16,7 +16,8 @@ from .creation import (  # noqa: F401
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
 )
-from .random import Generator, manual_seed, seed  # noqa: F401
+from .generator import Generator, default_generator, get_rng_state, set_rng_state  # noqa: F401
+from .random import initial_seed, manual_seed, seed  # noqa: F401
 from . import accelerator, backends, cuda  # noqa: F401  (torch.accelerator, torch.backends, torch.cuda)
 from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 from .accelerator import get_default_device, set_default_device  # noqa: F401
@@ -27,6 +28,7 @@ from . import nn, optim  # noqa: E402,F401  (minigrad.nn / minigrad.optim, as to
 from . import data, metrics, utils  # noqa: E402,F401
 from . import viz  # noqa: E402,F401  (minigrad.viz.draw(tensor): the graph behind it)
 from .nn.layers import leaky_relu, relu  # noqa: E402,F401  (torch.relu; the ops live with nn.ReLU, nn.LeakyReLU)
+from .sampling import bernoulli, multinomial  # noqa: E402,F401
 from .tensor_ops import setup_tensor  # noqa: E402
 
 setup_tensor()

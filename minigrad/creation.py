@@ -146,7 +146,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 
 def rand(*dims, size=None, dtype=None, device=None, requires_grad=False, generator=None):
-    """U[0, 1) samples from the backend's generator (seeded by minigrad.manual_seed)."""
+    """U[0, 1) samples: torch's numbers on the CPU (minigrad.manual_seed or generator=), CuPy's on the GPU."""
     d = _float_dtype(dtype)
     return _finish(random.uniform(_size(dims, size), 0.0, 1.0, d, backend_name(device), generator), requires_grad)
 
@@ -173,7 +173,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
                    requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None):
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None):
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as torch
         low, high, size = 0, low, high
     if high is None:
@@ -181,9 +181,9 @@ def randint(low, high=None, size=None, dtype=None, device=None):
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
-    return Tensor._wrap(random.integers(low, high, size_args((size,)), d, backend_name(device)))
+    return Tensor._wrap(random.integers(low, high, size_args((size,)), d, backend_name(device), generator))
 
 
-def randperm(n, dtype=None, device=None):
-    p = random.permutation(int(n), backend_name(device))
+def randperm(n, *, generator=None, dtype=None, device=None):
+    p = random.permutation(int(n), backend_name(device), generator)
     return Tensor._wrap(p if dtype is None else p.astype(dtypes.as_dtype(dtype)))

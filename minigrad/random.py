@@ -8,7 +8,7 @@ were followed. On CuPy, draws come from CuPy's generator, seeded by the same man
 import numpy
 
 from . import avx_mathfun, cuda
-from .backend import get_xp, move
+from .backend import get_xp, move, to_numpy
 from .generator import Generator, default_generator, fork_rng, get_rng_state, set_rng_state  # noqa: F401
 from .kernels import random_cpu as libm
 
@@ -198,7 +198,7 @@ def bernoulli_tensor(p, dtype, backend="numpy", gen=None):
     g = _cpu(backend, gen)
     if g is None:
         return (generator(backend).random(p.shape) < p).astype(dtype, copy=False)
-    host = numpy.asarray(p) if backend == "numpy" else p.get()
+    host = to_numpy(p)
     d = _F64 if host.dtype == _F64 else _F32
     u = uniform_real(g, host.size, d).reshape(host.shape)
     return move((u < host.astype(d)).astype(dtype), backend)

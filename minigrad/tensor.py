@@ -444,20 +444,6 @@ class Tensor(TensorOps):
         self.xp.clip(self.array, min, max, out=self.array)
         return self
 
-    def uniform_(self, a=0.0, b=1.0):
-        from . import random
-
-        self._check_inplace()
-        self.array[...] = random.uniform(self.shape, a, b, self.dtype, self.backend)
-        return self
-
-    def normal_(self, mean=0.0, std=1.0):
-        from . import random
-
-        self._check_inplace()
-        self.array[...] = random.normal(self.shape, mean, std, self.dtype, self.backend)
-        return self
-
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
         """In-place scatter: self[index[i][j]][j] = src[i][j] (dim 0), or = value."""
         self._inplace(src)
