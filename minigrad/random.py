@@ -181,7 +181,9 @@ def permutation(n, backend="numpy", gen=None):
         return generator(backend).random(n).argsort().astype("int64", copy=False)
     if n >= 2**32 // 20:
         raise NotImplementedError("randperm: n >= 2^32/20 takes torch's other (64-bit) path, not reproduced here")
-    z = g.random(max(n - 1, 0)) % numpy.arange(n, 1, -1, dtype=numpy.uint64)
+    if n == 0:
+        return move(numpy.zeros(0, numpy.int64), backend)
+    z = g.random(n - 1) % numpy.arange(n, 1, -1, dtype=numpy.uint64)
     return move(libm.fisher_yates(z.astype(numpy.int64)), backend)
 
 
