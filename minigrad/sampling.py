@@ -83,4 +83,5 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 def setup(Tensor):
     """Tensor.uniform_, normal_, exponential_, random_, bernoulli_, bernoulli, multinomial (torch's methods)."""
     Tensor.uniform_, Tensor.normal_, Tensor.exponential_ = uniform_, normal_, exponential_
-    Tensor.random_, Tensor.bernoulli_, Tensor.bernoulli, Tensor.multinomial = random_, bernoulli_, bernoulli, multinomial
+    Tensor.random_, Tensor.bernoulli_ = random_, bernoulli_
+    Tensor.bernoulli, Tensor.multinomial = bernoulli, multinomial
