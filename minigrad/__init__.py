@@ -13,7 +13,7 @@ from .tensor import Size, Tensor, is_tensor, numel  # noqa: F401
 from .ops.out import *  # noqa: F401,F403  (minigrad.add(a, b, out=c) ...: the out= forms, as torch's)
 from .creation import (  # noqa: F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones, ones_like, rand,
-    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
 )
 from .generator import Generator, default_generator, get_rng_state, set_rng_state  # noqa: F401

@@ -109,12 +109,20 @@ def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
     return _finish(xp.full(x.shape, fill_value, dtype=d), requires_grad)
 
 
-def rand_like(x, dtype=None, device=None, requires_grad=False):
-    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad)
+def rand_like(x, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad,
+                generator=generator)
 
 
-def randn_like(x, dtype=None, device=None, requires_grad=False):
-    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad)
+def randn_like(x, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad,
+                 generator=generator)
+
+
+def randint_like(x, low=0, high=None, *, generator=None, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, x.shape, generator=generator, dtype=dtype or x.dtype, device=device or x.backend)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -164,8 +172,11 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         m = mean.array if isinstance(mean, Tensor) else mean
         s = std.array if isinstance(std, Tensor) else std
         shape = numpy.broadcast_shapes(numpy.shape(m), numpy.shape(s))
-        z = random.normal(shape, 0.0, 1.0, like.array.dtype, like.backend, generator)
-        return Tensor._wrap((z * s + m).astype(like.array.dtype, copy=False))
+        if not isinstance(std, Tensor):  # torch: normal_(0, std), then add_(mean)
+            z = random.normal(shape, 0.0, float(std), like.array.dtype, like.backend, generator)
+            return Tensor._wrap((z + m).astype(like.array.dtype, copy=False))
+        z = random.normal(shape, 0.0, 1.0, like.array.dtype, like.backend, generator)  # torch: normal_(0, 1) ...
+        return Tensor._wrap((z * s + m).astype(like.array.dtype, copy=False))  # ... .mul_(std).add_(mean)
     if size is None:
         raise TypeError("normal(): with a number for mean and std, pass size=, as torch.normal(0.0, 1.0, size=(2, 3))")
     d = _float_dtype(dtype)

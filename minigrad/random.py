@@ -215,6 +215,24 @@ def exponential(shape, lambd, dtype, backend="numpy", gen=None):
     return move(((-1.0 / lambd) * libm.call("log1p", -u)).astype(dtype).reshape(shape), backend)
 
 
+def cauchy(shape, median, sigma, dtype, gen=None):
+    """cauchy_: median + sigma * tan(pi * (U - 0.5)), U double, glibc's tan."""
+    u = uniform_real(gen or default_generator, _numel(shape), _F64)
+    return (median + sigma * libm.call("tan", 3.141592653589793 * (u - 0.5))).astype(dtype).reshape(shape)
+
+
+def log_normal(shape, mean, std, dtype, gen=None):
+    """log_normal_: exp of normal_distribution<double>(mean, std) (the scalar path, its cache included)."""
+    z = normal_scalar(gen or default_generator, _numel(shape), float(mean), float(std), _F64)
+    return libm.call("exp", z).astype(dtype).reshape(shape)
+
+
+def geometric(shape, p, dtype, gen=None):
+    """geometric_: ceil(log(U) / log1p(-p)), U double."""
+    u = uniform_real(gen or default_generator, _numel(shape), _F64)
+    return numpy.ceil(libm.call("log", u) / libm.call("log1p", numpy.array([-float(p)]))).astype(dtype).reshape(shape)
+
+
 def multinomial(p, num_samples, replacement, gen=None):
     """torch.multinomial on the host. Without replacement (or one sample): argmax/topk of p / q with
     q ~ Exp(1) (torch's Gumbel trick). With replacement: per row, a double U searched in the cumulative sums."""

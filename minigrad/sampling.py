@@ -41,6 +41,20 @@ def exponential_(self, lambd=1.0, *, generator=None):
                                                      generator))
 
 
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    return _write(self, lambda c: move(random.cauchy((self.numel(),), float(median), float(sigma), self.dtype,
+                                                     generator), self.backend))
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    return _write(self, lambda c: move(random.log_normal((self.numel(),), mean, std, self.dtype, generator),
+                                       self.backend))
+
+
+def geometric_(self, p, *, generator=None):
+    return _write(self, lambda c: move(random.geometric((self.numel(),), p, self.dtype, generator), self.backend))
+
+
 def random_(self, from_=0, to=None, *, generator=None):
     """random_(): the dtype's whole range; random_(to) or random_(from, to): [from, to)."""
     n = (self.numel(),)
@@ -84,4 +98,5 @@ def setup(Tensor):
     """Tensor.uniform_, normal_, exponential_, random_, bernoulli_, bernoulli, multinomial (torch's methods)."""
     Tensor.uniform_, Tensor.normal_, Tensor.exponential_ = uniform_, normal_, exponential_
     Tensor.random_, Tensor.bernoulli_ = random_, bernoulli_
+    Tensor.cauchy_, Tensor.log_normal_, Tensor.geometric_ = cauchy_, log_normal_, geometric_
     Tensor.bernoulli, Tensor.multinomial = bernoulli, multinomial

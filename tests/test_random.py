@@ -256,3 +256,33 @@ def test_cupy_keeps_its_own_generator(backend):
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     R._generators.clear()
+
+
+@pytest.mark.parametrize("use_generator", [False, True])
+@pytest.mark.parametrize("seed", [0, 3, 99])
+def test_cauchy_log_normal_geometric_and_the_like_factories(seed, use_generator):
+    for n in (1, 5, 17, 300):
+        for md, td in DTYPES:
+            g, tg = pair(seed, use_generator)
+            same(minigrad.empty(n, dtype=md).cauchy_(0.5, 2.0, generator=g),
+                 torch.empty(n, dtype=td).cauchy_(0.5, 2.0, generator=tg))
+            same(minigrad.empty(n, dtype=md).log_normal_(0.2, 0.7, generator=g),
+                 torch.empty(n, dtype=td).log_normal_(0.2, 0.7, generator=tg))
+            same(minigrad.empty(n, dtype=md).geometric_(0.3, generator=g),
+                 torch.empty(n, dtype=td).geometric_(0.3, generator=tg))
+            x, tx = minigrad.zeros(n, dtype=md), torch.zeros(n, dtype=td)
+            same(minigrad.rand_like(x, generator=g), torch.rand_like(tx, generator=tg))
+            same(minigrad.randn_like(x, generator=g), torch.randn_like(tx, generator=tg))
+            same(minigrad.randint_like(x, 2, 9, generator=g), torch.randint_like(tx, 2, 9, generator=tg))
+
+
+@pytest.mark.parametrize("n", [3, 20])
+def test_normal_with_tensor_mean_or_std(n):
+    for md, td in DTYPES:
+        m, s = np.linspace(-1, 1, n).astype(md), np.linspace(0.1, 2, n).astype(md)
+        cases = [((minigrad.tensor(m), 0.7), (torch.tensor(m), 0.7)),
+                 ((1.5, minigrad.tensor(s)), (1.5, torch.tensor(s))),
+                 ((minigrad.tensor(m), minigrad.tensor(s)), (torch.tensor(m), torch.tensor(s)))]
+        for a, b in cases:
+            pair(4, False)
+            same(minigrad.normal(*a), torch.normal(*b))

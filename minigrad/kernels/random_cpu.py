@@ -52,6 +52,14 @@ def _build():
     def sin(x):
         return math.sin(x)
 
+    @numba.vectorize(sigs)
+    def tan(x):
+        return math.tan(x)
+
+    @numba.vectorize(sigs)
+    def exp(x):
+        return math.exp(x)
+
     fmaf, fma = _c_function("fma", numpy.dtype(numpy.float32), 3), _c_function("fma", numpy.dtype(numpy.float64), 3)
 
     @numba.vectorize(["float32(float32, float32, float32)"])
@@ -70,7 +78,7 @@ def _build():
             r[i], r[j] = r[j], r[i]
         return r
 
-    return {"fisher_yates": fisher_yates, "log": log, "log1p": log1p, "cos": cos, "sin": sin,
+    return {"fisher_yates": fisher_yates, "log": log, "log1p": log1p, "cos": cos, "sin": sin, "tan": tan, "exp": exp,
             "fma": {numpy.dtype(numpy.float32): fma32, numpy.dtype(numpy.float64): fma64}}
 
 
@@ -99,7 +107,7 @@ def fisher_yates(z):
 
 
 def call(name, *arrays):
-    """libm's `name` (log, log1p, cos, sin, fma) of float32/float64 arrays, in their dtype."""
+    """libm's `name` (log, log1p, cos, sin, tan, exp, fma) of float32/float64 arrays, in their dtype."""
     arrays = [numpy.ascontiguousarray(a) for a in arrays]
     table = _fast()
     if not table or arrays[0].size == 0:
