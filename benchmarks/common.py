@@ -11,7 +11,8 @@ import time
 import numpy as np
 
 from experiments.cli import (  # noqa: F401  (re-exported: benchmarks use common.cli, common.positive_int, ...)
-    UsageError, cli, nonnegative_int, positive_int, require_gpu, require_torch, unit_interval, writable_dir,
+    UsageError, cli, nonempty_path, nonnegative_int, positive_int, require_gpu, require_torch, unit_interval,
+    writable_dir,
 )
 
 
@@ -116,7 +117,8 @@ def base_parser(doc):
     p.add_argument("--warmup", type=nonnegative_int, default=1, help="untimed rounds first")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                    help="cpu: numpy vs torch CPU; cuda: cupy vs torch CUDA (TF32 off)")
-    p.add_argument("--json", default=None, help="write results here (default benchmarks/out/NAME.json)")
+    p.add_argument("--json", type=nonempty_path, default=None,
+                   help="write results here (default benchmarks/out/NAME.json)")
     return p
 
 
@@ -145,11 +147,8 @@ def require_device(device):
         require_gpu(("minigrad", "torch"), "--device cuda", "--device cpu")
 
 
-def start(parser, argv, name):
-    """Parse the flags, check torch, the device and the output paths, print the machine.
-
-    Returns (args, machine info, command line). Every check runs before any timing starts.
-    """
+def check(parser, argv, name):
+    """Parse the flags, check torch, the device and the output paths: every check before any timing starts."""
     args = parser.parse_args(argv)
     require_torch("every benchmark (it times minigrad against torch)")
     require_device(args.device)
@@ -157,9 +156,14 @@ def start(parser, argv, name):
     writable_dir(os.path.dirname(os.path.abspath(json_path)), "--json")
     if getattr(args, "plot", None):
         writable_dir(os.path.dirname(os.path.abspath(args.plot)), "--plot")
+    return args
+
+
+def start(args, argv, name):
+    """Print the machine; returns (machine info, the command line that reproduces this run)."""
     info = machine()
     print_machine(info)
-    return args, info, command(name, argv)
+    return info, command(name, argv)
 
 
 def command(name, argv=None):

@@ -170,17 +170,24 @@ def gemm_floor(X, batch_size, dtype, sizes=SIZES):
     return run
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and torch, the device and the output paths, before any timing starts."""
     p = common.base_parser(__doc__)
-    p.add_argument("--batch-size", type=common.positive_int, default=100)
+    p.add_argument("--batch-size", type=common.positive_int, default=100, help="images per training step")
     p.add_argument("--n", type=common.positive_int, default=54000, help="images per epoch")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="floating-point type of data and parameters")
     p.add_argument("--no-numpy-update", action="store_true",
                    help="skip the extra minigrad series with the fused kernels off")
     p.add_argument("--no-graph", action="store_true", help="cuda: skip the CUDA-graph series")
     common.add_data_arg(p)
-    args, info, cmd = common.start(p, argv, "epoch")
+    return common.check(p, argv, "epoch")
+
+
+@common.cli
+def main(argv=None):
+    args = parse_args(argv)
+    info, cmd = common.start(args, argv, "epoch")
     X, y, source = load_images(args.n, source=args.data)
     fns = setup(args.device, X, y, args.batch_size, dtype=args.dtype, numpy_update=not args.no_numpy_update,
                 graph=not args.no_graph)

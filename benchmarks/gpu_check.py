@@ -148,13 +148,29 @@ def data_present():
         return False
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    p.add_argument("--budget", type=float, default=450, help="seconds for all parts together")
+def parse_args(argv=None):
+    """Every flag checked, and the output folder ($OUT), before any part runs."""
+    from experiments.cli import positive_float, writable_dir
+
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--budget", type=positive_float, default=450, help="seconds for all parts together")
     p.add_argument("--only", nargs="+", choices=[n for n, _, _ in PARTS], help="run only these parts")
     args = p.parse_args(argv)
-    out = os.environ.get("OUT") or os.path.join(ROOT, "benchmarks", "out", "gpu_check")
-    os.makedirs(out, exist_ok=True)
+    args.out = os.environ.get("OUT") or os.path.join(ROOT, "benchmarks", "out", "gpu_check")
+    writable_dir(args.out, "$OUT")
+    return args
+
+
+def main(argv=None):
+    from experiments.cli import cli
+
+    return cli(_main)(argv)
+
+
+def _main(argv=None):
+    args = parse_args(argv)
+    out = args.out
     info = versions()
     print("gpu-check: " + "; ".join(f"{k}={v}" for k, v in info.items()), flush=True)
     problem, data_ok = gpu_problem(info), data_present()

@@ -227,28 +227,38 @@ def summarize(runs):
     return res
 
 
-@common.cli
-def main(argv=None):
+def build_parser():
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=1, warmup=0)
     p._option_string_actions["--rounds"].help = "pairs of fresh subprocesses (one per engine) to run"
     p._option_string_actions["--warmup"].help = argparse.SUPPRESS  # nothing to warm: each run is a fresh process
     p.add_argument("--n", type=common.positive_int, default=54000, help="images in the epoch")
-    p.add_argument("--batch-size", type=common.positive_int, default=100)
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--batch-size", type=common.positive_int, default=100, help="images per training step")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="floating-point type of data and parameters")
     common.add_data_arg(p)
-    p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES), help="engines to measure")
     p.add_argument("--no-tracemalloc", action="store_true", help="skip minigrad's second, traced epoch")
     p.add_argument("--warm-step", action="store_true",
                    help="take one training step before the baseline (excludes first-use library set-up and "
                         "optimizer state from the growth)")
     p.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
+    return p
+
+
+def parse_args(argv=None):
+    """Every flag checked, and torch, the device and the output paths, before any timing starts."""
+    return common.check(build_parser(), argv, "memory")
+
+
+@common.cli
+def main(argv=None):
     if argv is None:
         argv = sys.argv[1:]
     if "--child" in argv:  # inside the fresh subprocess: no machine print, no JSON file
-        args = p.parse_args(argv)
-        return child(args)
-    args, info, cmd = common.start(p, argv, "memory")
+        return child(build_parser().parse_args(argv))
+    args = parse_args(argv)
+    info, cmd = common.start(args, argv, "memory")
     runs = {e: [] for e in args.engines}
     for r in range(args.rounds):
         order = args.engines if r % 2 == 0 else args.engines[::-1]

@@ -97,17 +97,24 @@ def op_pair(name, E, rng, batch=100):
     raise ValueError(f"unknown op {name!r}; choose from {', '.join(ALL)}")
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and torch, the device and the output paths, before any timing starts."""
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=10, warmup=2)
     p.add_argument("--iters", type=common.positive_int, default=50,
                    help="calls per timed round (the time reported is per call)")
-    p.add_argument("--batch-size", type=common.positive_int, default=100)
+    p.add_argument("--batch-size", type=common.positive_int, default=100, help="images per training step")
     p.add_argument("--ops", nargs="+", choices=ALL, default=list(ALL), metavar="OP",
                    help=f"which ops to time: {' '.join(ALL)}")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    args, info, cmd = common.start(p, argv, "ops")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="floating-point type of data and parameters")
+    return common.check(p, argv, "ops")
+
+
+@common.cli
+def main(argv=None):
+    args = parse_args(argv)
+    info, cmd = common.start(args, argv, "ops")
     E = _Engines(args.device, args.dtype)
     E.mg.manual_seed(0)
     sync = common.sync_for(args.device)

@@ -45,15 +45,22 @@ def setup(device, sizes=(4, 8, 3), batch_size=1, dtype="float32", seed=0):
                              torch.nn.CrossEntropyLoss(), t_X, t_y)}
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and torch, the device and the output paths, before any timing starts."""
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=10, warmup=2)
     p.add_argument("--iters", type=common.positive_int, default=200, help="training steps per timed round")
     p.add_argument("--sizes", type=common.positive_int, nargs="+", default=[4, 8, 3], help="layer widths of the MLP")
-    p.add_argument("--batch-size", type=common.positive_int, default=1)
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    args, info, cmd = common.start(p, argv, "overhead")
+    p.add_argument("--batch-size", type=common.positive_int, default=1, help="samples per training step")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="floating-point type of data and parameters")
+    return common.check(p, argv, "overhead")
+
+
+@common.cli
+def main(argv=None):
+    args = parse_args(argv)
+    info, cmd = common.start(args, argv, "overhead")
     steps = setup(args.device, tuple(args.sizes), args.batch_size, args.dtype)
     fns = {k: common.repeat(fn, args.iters) for k, fn in steps.items()}
     times = common.paired(fns, args.rounds, args.warmup, common.sync_for(args.device))

@@ -41,15 +41,22 @@ def draw_pairs(n_shuffle=60000):
     return {"dropout masks (one step)": (mg_masks, t_masks), "shuffle (one epoch, 60k)": (mg_shuffle, t_shuffle)}
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and torch, the device and the output paths, before any timing starts."""
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=10, warmup=2)
     p.add_argument("--iters", type=common.positive_int, default=20, help="calls per timed round")
     p.add_argument("--n", type=common.positive_int, default=60000, help="images shuffled")
-    args, info, cmd = common.start(p, argv, "rng")
+    args = common.check(p, argv, "rng")
     if args.device != "cpu":
-        raise SystemExit("benchmarks.rng: torch's CPU streams are a CPU matter; use --device cpu")
+        p.error("--device cuda: this benchmark times torch's CPU streams; use --device cpu")
+    return args
+
+
+@common.cli
+def main(argv=None):
+    args = parse_args(argv)
+    info, cmd = common.start(args, argv, "rng")
     results, times = {}, {}
     for name, (mg_fn, t_fn) in draw_pairs(args.n).items():
         fns = {"minigrad": common.repeat(mg_fn, args.iters), "torch": common.repeat(t_fn, args.iters)}

@@ -195,24 +195,36 @@ def report(out_dir, results_path):
     return text
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and the output paths (torch and the device unless --report-only), before any run."""
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cpu: numpy vs torch CPU; cuda: cupy vs torch CUDA")
     p.add_argument("--only", nargs="+", choices=NAMES, help="run only these benchmarks")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run, numbers meaningless")
     p.add_argument("--short", action="store_true", help="few rounds at full size (the GPU check's budget)")
     p.add_argument("--report-only", action="store_true", help="no runs: rebuild RESULTS.md from existing JSON")
     p.add_argument("--in-process", action="store_true", help="call each main() here instead of a subprocess")
-    p.add_argument("--out-dir", default=os.path.join(HERE, "out"), help="where the JSON files are")
-    p.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"), help="the report to write")
+    p.add_argument("--out-dir", type=common.nonempty_path, default=os.path.join(HERE, "out"),
+                   help="where the JSON files are")
+    p.add_argument("--results", type=common.nonempty_path, default=os.path.join(HERE, "RESULTS.md"),
+                   help="the report to write")
     args = p.parse_args(argv)
+    if args.quick and args.short:
+        p.error("argument --short: not allowed with --quick (one picks tiny sizes, the other few rounds)")
     common.writable_dir(args.out_dir, "--out-dir")
     common.writable_dir(os.path.dirname(os.path.abspath(args.results)), "--results")
     if not args.report_only:
         common.require_torch("benchmarks.run_all")
         common.require_device(args.device)
+    return args
+
+
+@common.cli
+def main(argv=None):
+    args = parse_args(argv)
+    if not args.report_only:
         for name, bench_argv in plan(args):
             run(name, bench_argv, args.in_process)
     return report(args.out_dir, args.results)

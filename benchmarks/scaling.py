@@ -61,22 +61,32 @@ def plot(result, path):
     print(f"wrote {path}")
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and torch, the device and the output paths, before any timing starts."""
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=3, warmup=1)
     p.add_argument("--n", type=common.positive_int, default=6000, help="images per epoch")
     p.add_argument("--n-small", type=common.positive_int, default=600,
                    help="images actually run for batches below --small-below")
-    p.add_argument("--small-below", type=common.positive_int, default=64)
-    p.add_argument("--batch-sizes", type=common.positive_int, nargs="+", default=[1, 4, 16, 64, 256, 1024, 4096])
-    p.add_argument("--widths", type=common.positive_int, nargs="+", default=[100, 200, 400, 800])
+    p.add_argument("--small-below", type=common.positive_int, default=64,
+                   help="batch sizes below this run only --n-small images")
+    p.add_argument("--batch-sizes", type=common.positive_int, nargs="+", default=[1, 4, 16, 64, 256, 1024, 4096],
+                   help="batch sizes of the batch sweep")
+    p.add_argument("--widths", type=common.positive_int, nargs="+", default=[100, 200, 400, 800],
+                   help="hidden widths of the width sweep")
     p.add_argument("--width-batch", type=common.positive_int, default=100, help="batch size of the width sweep")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="floating-point type of data and parameters")
     common.add_data_arg(p)
     p.add_argument("--plot", default=None, help="figure path (default benchmarks/scaling[_cuda].png)")
-    p.add_argument("--no-plot", action="store_true")
-    args, info, cmd = common.start(p, argv, "scaling")
+    p.add_argument("--no-plot", action="store_true", help="write no figure")
+    return common.check(p, argv, "scaling")
+
+
+@common.cli
+def main(argv=None):
+    args = parse_args(argv)
+    info, cmd = common.start(args, argv, "scaling")
     X, y, source = load_images(args.n, source=args.data)
     sync = common.sync_for(args.device)
     print("batch-size sweep:")

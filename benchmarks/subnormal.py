@@ -107,8 +107,8 @@ def divider(device, params):
     return run
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and torch, the device and the output paths, before any timing starts."""
     p = common.base_parser(__doc__)
     p.set_defaults(rounds=10)
     p.add_argument("--iters", type=common.positive_int, default=20, help="steps per timed round")
@@ -118,7 +118,13 @@ def main(argv=None):
     p.add_argument("--train-epochs", type=common.nonnegative_int, default=0,
                    help="use the MLP's own state after this many epochs of training instead (0: synthetic)")
     common.add_data_arg(p)
-    args, info, cmd = common.start(p, argv, "subnormal")
+    return common.check(p, argv, "subnormal")
+
+
+@common.cli
+def main(argv=None):
+    args = parse_args(argv)
+    info, cmd = common.start(args, argv, "subnormal")
     if args.train_epochs > 0:
         if args.data == "random":
             raise common.UsageError("--train-epochs trains on MNIST; --data random is for synthetic arrays only")

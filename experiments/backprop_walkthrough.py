@@ -181,12 +181,16 @@ def run(cfg):
     return metrics
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any work starts."""
     parser = common.parser_for(__doc__, CONFIG, training=False)
     parser.set_defaults(dtype=CONFIG["dtype"])
-    args = common.parse(parser, argv, uses_torch=True)
-    return run(common.config_from_args(args))
+    return common.parse(parser, argv, uses_torch=True)
+
+
+@common.cli
+def main(argv=None):
+    return run(common.config_from_args(parse_args(argv)))
 
 
 if __name__ == "__main__":

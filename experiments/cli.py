@@ -25,7 +25,8 @@ USER_ERRORS = (UsageError, DatasetNotFoundError, IDXError)  # IDXError covers Ch
 
 
 def cli(main):
-    """Decorator for main(argv): user errors print one `error:` message on stderr and exit with code 2."""
+    """Decorator for main(argv): user errors print one `error:` message on stderr and exit with code 2;
+    Ctrl-C exits 130 without a traceback."""
     @functools.wraps(main)
     def wrapped(argv=None):
         try:
@@ -33,10 +34,14 @@ def cli(main):
         except USER_ERRORS as e:
             print(f"error: {e}", file=sys.stderr)
             raise SystemExit(EXIT_USAGE) from None
+        except KeyboardInterrupt:  # Ctrl-C outside a run's step loop (loading data, a second Ctrl-C): no traceback
+            print("interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
     return wrapped
 
 
-def _number(kind, cast, ok, what):
+def number(kind, cast, ok, what):
+    """argparse type: cast(text), then ok(value), else an error naming what was expected and what came."""
     def parse(text):
         try:
             v = cast(text)
@@ -49,11 +54,32 @@ def _number(kind, cast, ok, what):
     return parse
 
 
-positive_int = _number("positive_int", int, lambda v: v > 0, "a positive integer")
-nonnegative_int = _number("nonnegative_int", int, lambda v: v >= 0, "an integer >= 0")
-positive_float = _number("positive_float", float, lambda v: v > 0 and math.isfinite(v), "a positive number")
-unit_interval = _number("unit_interval", float, lambda v: 0 <= v <= 1, "a number from 0 to 1")
-nonnegative_float = _number("nonnegative_float", float, lambda v: v >= 0 and math.isfinite(v), "a number >= 0")
+positive_int = number("positive_int", int, lambda v: v > 0, "a positive integer")
+nonnegative_int = number("nonnegative_int", int, lambda v: v >= 0, "an integer >= 0")
+positive_float = number("positive_float", float, lambda v: v > 0 and math.isfinite(v), "a positive number")
+unit_interval = number("unit_interval", float, lambda v: 0 <= v <= 1, "a number from 0 to 1")
+nonnegative_float = number("nonnegative_float", float, lambda v: v >= 0 and math.isfinite(v), "a number >= 0")
+seed_int = number("seed", int, lambda v: 0 <= v < 2**32, "an integer from 0 to 2**32 - 1")  # numpy's and torch's range
+dropout_p = number("probability", float, lambda v: 0 <= v < 1, "a probability in [0, 1)")  # p = 1 drops every unit
+
+
+def int_in(lo, hi, what=None):
+    """argparse type: an integer lo <= v <= hi (hi None: no upper bound)."""
+    what = what or (f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}")
+    return number("int", int, lambda v: v >= lo and (hi is None or v <= hi), what)
+
+
+def nonempty_path(text):
+    """argparse type for a path flag: refuses the empty string (it would name the current folder by accident)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
+
+
+def explicit(argv, *flags):
+    """The flags of `flags` that the user typed in argv (sys.argv[1:] when None), abbreviations and --f=v included."""
+    argv = sys.argv[1:] if argv is None else argv
+    return [f for f in flags if any(a == f or a.startswith(f + "=") for a in argv)]
 
 
 def writable_dir(path, flag="--out"):

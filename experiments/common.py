@@ -11,7 +11,8 @@ import time
 import numpy as np
 
 from experiments.cli import (  # noqa: F401  (re-exported: experiments use common.cli, ...)
-    UsageError, cli, nonnegative_float, positive_float, positive_int, require_gpu, require_torch, writable_dir,
+    UsageError, cli, dropout_p, explicit, int_in, nonempty_path, nonnegative_float, nonnegative_int,
+    number as cli_number, positive_float, positive_int, require_gpu, require_torch, seed_int, writable_dir,
 )
 
 COMMON_FLAGS = ("backend", "engine", "epochs", "batch_size", "lr", "optimizer", "seed", "data_dir", "out")
@@ -25,22 +26,26 @@ def add_common_args(parser, cfg, training=True):
     """
     parser.add_argument("--backend", choices=["numpy", "cupy"], default=cfg.get("backend", "numpy"),
                         help="array backend: numpy (CPU) or cupy (GPU); with --engine torch: cpu or cuda")
-    parser.add_argument("--engine", choices=["minigrad", "torch"], default=cfg.get("engine", "minigrad"))
+    parser.add_argument("--engine", choices=["minigrad", "torch"], default=cfg.get("engine", "minigrad"),
+                        help="which library trains: minigrad, or real PyTorch through the same code")
     if not training:
-        parser.add_argument("--seed", type=int, default=cfg.get("seed", 0))
-        parser.add_argument("--out", default=cfg.get("out"), help="folder for the JSON and figures")
-        parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"))
+        parser.add_argument("--seed", type=seed_int, default=cfg.get("seed", 0), help="random seed")
+        parser.add_argument("--out", type=nonempty_path, default=cfg.get("out"), help="folder for the JSON and figures")
+        parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"),
+                            help="floating-point type of data and parameters")
         return parser
-    parser.add_argument("--epochs", type=positive_int, default=cfg["epochs"])
-    parser.add_argument("--batch-size", type=positive_int, default=cfg["batch_size"])
-    parser.add_argument("--lr", type=positive_float, default=cfg["lr"])
+    parser.add_argument("--epochs", type=positive_int, default=cfg["epochs"], help="passes over the training set")
+    parser.add_argument("--batch-size", type=positive_int, default=cfg["batch_size"], help="images per training step")
+    parser.add_argument("--lr", type=positive_float, default=cfg["lr"], help="learning rate")
     parser.add_argument("--optimizer", default=cfg["optimizer"],
-                        choices=["sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"])
-    parser.add_argument("--seed", type=int, default=cfg.get("seed", 0))
-    parser.add_argument("--data-dir", default=cfg.get("data_dir"),
+                        choices=["sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"], help="optimizer")
+    parser.add_argument("--seed", type=seed_int, default=cfg.get("seed", 0),
+                        help="random seed (initial weights, split, batch order, dropout)")
+    parser.add_argument("--data-dir", type=nonempty_path, default=cfg.get("data_dir"),
                         help="folder with the IDX files (default: $MINIGRAD_DATA, then ./data)")
-    parser.add_argument("--out", default=cfg.get("out"), help="folder for metrics.json and figures")
-    parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"))
+    parser.add_argument("--out", type=nonempty_path, default=cfg.get("out"), help="folder for metrics.json and figures")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default=cfg.get("dtype", "float32"),
+                        help="floating-point type of data and parameters")
     parser.add_argument("--limit", type=positive_int, default=cfg.get("limit"),
                         help="use only the first N training images (quick runs and tests)")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
@@ -60,6 +65,10 @@ def parse(parser, argv, uses_torch=False):
         require_gpu(engines)
     if getattr(args, "out", None):
         writable_dir(args.out)
+        if hasattr(args, "resume"):  # a run that checkpoints: what to do with a run already in --out
+            from experiments.runs import check_out
+
+            check_out(args, os.path.splitext(parser.prog)[0])
     return args
 
 
@@ -154,14 +163,18 @@ class EpochOrder:
         return self.n
 
 
-def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None, targets_float=False):
-    """One pass over X[order] in mini-batches; returns the per-step training losses (host array)."""
+def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None, targets_float=False, at_step=None):
+    """One pass over X[order] in mini-batches; returns the per-step training losses (host array).
+
+    at_step(): called before each step (a run's stop check: it raises to stop at a step boundary)."""
     model.train()
     idx_all = E.tensor(order)
     losses = []
     running, seen = 0.0, 0  # running mean of this epoch's losses, for the bar (read every 50 steps: .item() syncs)
     last = -(-len(order) // batch_size)
     for start in range(0, len(order), batch_size):
+        if at_step is not None:
+            at_step()
         idx = idx_all[start:start + batch_size]
         out = model(X[idx])
         loss = loss_fn(out, y[idx])
@@ -250,9 +263,10 @@ def out_dir(cfg, default):
 
 
 def write_json(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=2, default=_jsonable)
-    return path
+    """JSON written whole or not at all (a kill mid-write leaves the previous file)."""
+    from experiments.runs import write_json as atomic
+
+    return atomic(path, obj)
 
 
 def _jsonable(o):
@@ -264,8 +278,9 @@ def _jsonable(o):
 
 
 def savefig(fig, path):
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    from experiments.runs import savefig_atomic
+
+    savefig_atomic(fig, path)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -11,7 +11,7 @@ test: the official 10,000. Writes metrics.json, curves.png, samples.png, predict
 """
 import numpy as np
 
-from experiments import common
+from experiments import common, runs
 
 # ---- config: defaults from the course material -------------------------------------------------------------
 CONFIG = dict(
@@ -34,8 +34,10 @@ TUNED = dict(hidden=(1024, 1024), activation="relu", dropout_in=0.1, dropout=0.3
              schedule="onecycle", batch_size=128, epochs=25)
 
 
-def run(cfg):
-    """Train each variant, evaluate on the test set; returns the metrics dict (also in cfg['out']/metrics.json)."""
+def run(cfg, argv=None):
+    """Train each variant, evaluate on the test set; returns the metrics dict (also in cfg['out']/metrics.json).
+
+    A checkpoint after every epoch in cfg['out']; cfg['resume'] continues from it (argv: for the resume hint)."""
     cfg = {**CONFIG, **cfg}
     from minigrad.data import FashionMNIST
 
@@ -60,28 +62,52 @@ def run(cfg):
     else:
         variants = [(cfg["optimizer"], cfg["lr"])]
     init = E.model("feedforward", p=cfg["dropout"])  # every variant starts from these weights
-    results = {}
-    for opt_name, lr in variants:
-        results[opt_name] = train_variant(E, cfg, data, init, opt_name, lr, y_test, names)
+    cfg["out"] = cfg.get("out") or CONFIG["out"]
+    r = runs.Run(cfg, "fashion_mnist", E, argv)
+    state = r.restore()
+    results = dict(state["results"]) if state is not None else {}
+    r.log_rows(_rows(results, state))
+    with r.guard(lambda: {"config": _config(cfg), "variants": results}):
+        for opt_name, lr in variants:
+            if opt_name not in results:  # variants finished before the checkpoint are in it whole
+                mine = state if state is not None and state["variant"] == opt_name else None
+                results[opt_name] = train_variant(E, cfg, data, init, opt_name, lr, y_test, names, r, results, mine)
+    results = {name: results[name] for name, _ in variants}
 
     metrics = {
-        "config": {k: v for k, v in cfg.items() if k != "no_progress"},
+        "config": _config(cfg),
         "note": f"trained {cfg['epochs']} epochs per variant; the course trains {cfg['course_epochs']}",
         "classes": names,
         "n_train": int(len(tr)), "n_val": int(len(va)), "n_test": int(len(y_test)),
         "variants": results,
     }
     out = common.out_dir(cfg, CONFIG["out"])
-    common.write_json(f"{out}/metrics.json", metrics)
     plot_curves(results, f"{out}/curves.png")
     plot_samples(X_all[tr[:9]], y_all[tr[:9]], names, cfg["normalize"], f"{out}/samples.png")
     plot_prediction(results, X_all[va[cfg["show_index"]]], names, cfg["normalize"], f"{out}/prediction.png")
     plot_confusions(results, names, f"{out}/confusion.png")
+    r.finish(metrics)
     return metrics
 
 
-def train_variant(E, cfg, d, init, opt_name, lr, y_test, names):
-    """Train one copy of `init` with optimizer opt_name; history per epoch, then test metrics."""
+def _config(cfg):
+    return {k: v for k, v in cfg.items() if k not in ("no_progress",) + runs.RUN_FLAGS}
+
+
+def _rows(results, state=None):
+    """metrics.csv rows: one per variant and epoch (finished variants, then the checkpoint's current one)."""
+    hs = [(name, r["history"]) for name, r in results.items()]
+    if state is not None:
+        hs.append((state["variant"], state["history"]))
+    return [{"variant": name, "epoch": i + 1, **{k: v[i] for k, v in h.items()}}
+            for name, h in hs for i in range(len(h["train_loss"]))]
+
+
+def train_variant(E, cfg, d, init, opt_name, lr, y_test, names, r, results, state=None):
+    """Train one copy of `init` with optimizer opt_name; history per epoch, then test metrics.
+
+    r: the run (checkpoint after every epoch, holding `results` of the variants before); state: this variant's
+    checkpoint on --resume."""
     from minigrad.metrics import confusion_matrix
     from reference.convert import copy_weights
 
@@ -102,7 +128,14 @@ def train_variant(E, cfg, d, init, opt_name, lr, y_test, names):
                          "epoch_seconds")}
     n = int(d["X_tr"].shape[0])
     steps = -(-n // cfg["batch_size"])
-    for epoch in range(cfg["epochs"]):
+    if state is not None:
+        r.set_rng(state)  # now: building this variant's model above drew from the RNG before the checkpoint too
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(state["scheduler"])
+        h = state["history"]
+    for epoch in range(state["epochs_done"] if state is not None else 0, cfg["epochs"]):
         order = common.epoch_order(n, cfg["seed"], epoch)
         bar = common.progress(steps, f"{opt_name} epoch {epoch + 1}/{cfg['epochs']}", not cfg.get("no_progress"))
         with common.Timer() as t:
@@ -110,10 +143,10 @@ def train_variant(E, cfg, d, init, opt_name, lr, y_test, names):
                 from experiments.mlp_build import train_epoch
 
                 step_losses = np.array([train_epoch(E, model, loss_fn, opt, d["X_tr"], d["y_tr"], order,
-                                                    cfg["batch_size"], sched)])
+                                                    cfg["batch_size"], sched, at_step=r.step)])
             else:
                 step_losses = common.train_epoch(E, model, loss_fn, opt, d["X_tr"], d["y_tr"], order,
-                                                 cfg["batch_size"], bar)
+                                                 cfg["batch_size"], bar, at_step=r.step)
             E.sync()
         if bar is not None:
             bar.close()
@@ -125,6 +158,11 @@ def train_variant(E, cfg, d, init, opt_name, lr, y_test, names):
             h[k].append(v)
         print(f"{opt_name:>5} epoch {epoch + 1:3d}  running loss {step_losses.mean():.4f}  "
               f"train loss {tl:.4f} acc {100 * ta:.2f}%  val loss {vl:.4f} acc {100 * vacc:.2f}%  ({t.seconds:.1f}s)")
+        r.log({"variant": opt_name, "epoch": epoch + 1, **{k: v[-1] for k, v in h.items()}})
+        r.checkpoint({"results": results, "variant": opt_name, "model": model.state_dict(),
+                      "optimizer": opt.state_dict(), "scheduler": sched.state_dict() if sched is not None else None,
+                      "history": h, "epochs_done": epoch + 1, "label": f"{opt_name} epoch {epoch + 1}"})
+    r.save_model(model, f"model_{opt_name}")
     test_loss, test_acc, pred = common.evaluate(E, model, loss_fn, d["X_te"], d["y_te"])
     cm = confusion_matrix(y_test, pred, num_classes=len(names))
     print(f"{opt_name:>5} test loss {test_loss:.4f}  test accuracy {100 * test_acc:.2f}%")
@@ -207,18 +245,29 @@ def plot_confusions(results, names, path):
     return common.savefig(fig, path)
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any data is read."""
     parser = common.parser_for(__doc__, CONFIG)
     parser.add_argument("--variant", choices=["both", "single", "tuned"], default=CONFIG["variant"],
                         help="both: SGD (--lr) and Adam (--adam-lr) side by side; single: only --optimizer; "
                              f"tuned: {TUNED} (explicit --epochs/--lr/--batch-size win)")
-    parser.add_argument("--adam-lr", type=common.positive_float, default=CONFIG["adam_lr"])
+    parser.add_argument("--adam-lr", type=common.positive_float, default=CONFIG["adam_lr"],
+                        help="Adam's learning rate in --variant both")
+    parser.add_argument("--n-val", type=common.int_in(1, 59999), default=CONFIG["n_val"],
+                        help="training images held out for validation (seeded)")
+    parser.add_argument("--show-index", type=common.nonnegative_int, default=CONFIG["show_index"],
+                        help="which validation image prediction.png shows")
+    runs.add_run_args(parser)
     args = common.parse(parser, argv)
-    cfg = common.config_from_args(args)
-    argv_ = argv if argv is not None else __import__("sys").argv[1:]
-    cfg["explicit"] = [k for k in ("epochs", "lr", "batch_size") if "--" + k.replace("_", "-") in argv_]
-    return run(cfg)
+    if args.show_index >= args.n_val:
+        parser.error(f"argument --show-index: must be below --n-val {args.n_val}, got {args.show_index}")
+    args.explicit = [f[2:].replace("-", "_") for f in common.explicit(argv, "--epochs", "--lr", "--batch-size")]
+    return args
+
+
+@common.cli
+def main(argv=None):
+    return run(common.config_from_args(parse_args(argv)), argv)
 
 
 if __name__ == "__main__":

@@ -110,13 +110,19 @@ def plot(curves, target, what, path, engine):
     return common.savefig(fig, path)
 
 
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any work starts."""
+    parser = common.parser_for(__doc__, CONFIG, training=False)
+    parser.add_argument("--points", type=common.positive_int, default=CONFIG["points"],
+                        help="points on each curve")
+    parser.add_argument("--target", type=float, default=CONFIG["target"], choices=[0.0, 1.0],
+                        help="the label the curves are drawn for")
+    return common.parse(parser, argv, uses_torch=True)
+
+
 @common.cli
 def main(argv=None):
-    parser = common.parser_for(__doc__, CONFIG, training=False)
-    parser.add_argument("--points", type=common.positive_int, default=CONFIG["points"])
-    parser.add_argument("--target", type=float, default=CONFIG["target"], choices=[0.0, 1.0])
-    args = common.parse(parser, argv, uses_torch=True)
-    return run(common.config_from_args(args))
+    return run(common.config_from_args(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -40,12 +40,16 @@ def make_scheduler(E, name, opt, epochs, steps_per_epoch, lr):
     raise ValueError(f"unknown schedule {name!r}: choose none, cosine or onecycle")
 
 
-def train_epoch(E, model, loss_fn, opt, X, y, order, batch_size, sched=None, clip=None):
-    """One epoch of mini-batches; steps a per-batch scheduler; returns the mean training loss."""
+def train_epoch(E, model, loss_fn, opt, X, y, order, batch_size, sched=None, clip=None, at_step=None):
+    """One epoch of mini-batches; steps a per-batch scheduler; returns the mean training loss.
+
+    at_step(): called before each step (a run's stop check: it raises to stop at a step boundary)."""
     model.train()
     idx_all = E.tensor(order)
     losses = []
     for start in range(0, len(order), batch_size):
+        if at_step is not None:
+            at_step()
         idx = idx_all[start:start + batch_size]
         loss = loss_fn(model(X[idx]), y[idx])
         opt.zero_grad()

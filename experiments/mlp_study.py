@@ -127,7 +127,9 @@ def trial_key(cfg):
 
 
 # ---- records: one JSON per finished trial, the ledger --resume reads ---------------------------------------
-def load_records(out):
+def load_records(out, resume=False):
+    """{key: record} of out/records, each checked (record_problem). A bad record is a UserError naming it; with
+    resume=True it is moved aside to NAME.corrupt instead, so its trial runs again."""
     recs = {}
     folder = os.path.join(out, "records")
     if not os.path.isdir(folder):
@@ -139,11 +141,50 @@ def load_records(out):
         try:
             with open(path) as f:
                 rec = json.load(f)
+            problem = record_problem(rec, name[:-len(".json")])
+        except (OSError, ValueError) as e:
+            problem = f"unreadable ({type(e).__name__}: {e})"
+        if problem is None:
             recs[rec["key"]] = rec
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise UserError(f"results folder is corrupted: {path} is not a trial record ({type(e).__name__}); "
-                            "move it away and rerun with --resume (its trial then runs again)") from None
+        elif resume:
+            os.replace(path, path[:-len(".json")] + ".corrupt")
+            print(f"mlp_study: {path} is not a valid trial record ({problem}); moved to .corrupt, its trial runs "
+                  "again", file=sys.stderr, flush=True)
+        else:
+            raise UserError(f"results folder is corrupted: {path} is not a valid trial record ({problem}); "
+                            "rerun with --resume (the record is moved aside and its trial runs again)")
     return recs
+
+
+STATUSES = ("finished", "stopped_early", "failed")
+
+
+def record_problem(rec, key):
+    """None when rec is a whole trial record for `key`; else what is wrong with it, in a few words."""
+    if not isinstance(rec, dict):
+        return f"a JSON {type(rec).__name__}, not an object"
+    if rec.get("key") != key:
+        return f"key {rec.get('key')!r} does not match the file name {key!r}"
+    if rec.get("status") not in STATUSES:
+        return f"status {rec.get('status')!r}, expected one of {STATUSES}"
+    c = rec.get("config")
+    if not isinstance(c, dict):
+        return "no config object"
+    for k in ("group", "factor", "seed", "hidden", "epochs"):
+        if k not in c:
+            return f"config has no {k!r}"
+    if not (isinstance(c["hidden"], list) and all(isinstance(h, int) and h > 0 for h in c["hidden"])):
+        return f"config hidden {c['hidden']!r} is not a list of positive integers"
+    if rec["status"] == "failed":
+        return None
+    for k in ("best_val_error", "last_val_error"):
+        v = rec.get(k)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            return f"{k} {v!r} is not an error rate in [0, 1]"
+    curve = rec.get("val_curve")
+    if not isinstance(curve, list) or not all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in curve):
+        return "val_curve is not a list of error rates"
+    return None
 
 
 def write_record(out, rec):
@@ -243,26 +284,43 @@ def fit(tuner):
 
 
 # ---- command line --------------------------------------------------------------------------------------------
-def parse_args(argv):
+def parse_args(argv=None):
+    """Every flag checked (types, ranges, conflicts, a writable --out) before Ray starts or data is read."""
+    from experiments.cli import explicit, int_in, nonempty_path, nonnegative_int, positive_float, positive_int, seed_int
+    from experiments.common import _HelpFormatter
+
     lines = __doc__.strip().splitlines()
-    p = argparse.ArgumentParser(description=lines[0], epilog="\n".join(lines[1:]),
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/mlp_study", help="results folder (Tune's storage path)")
+    p = argparse.ArgumentParser(description=lines[0], epilog="\n".join(lines[1:]), formatter_class=_HelpFormatter)
+    p.add_argument("--out", type=nonempty_path, default="results/mlp_study",
+                   help="results folder (Tune's storage path)")
     p.add_argument("--resume", action="store_true", help="keep finished trials in --out, run the rest")
     p.add_argument("--address", default=os.environ.get("RAY_ADDRESS"),
                    help="Ray cluster address (host:port or 'auto'); default: a local Ray on all cores")
-    p.add_argument("--factors", nargs="*", default=list(FACTORS) + ["joint"],
-                   help=f"which of {list(FACTORS) + ['joint']} to study")
-    p.add_argument("--only", nargs="*", metavar="FACTOR=V1,V2", help="restrict a factor to these values")
-    p.add_argument("--seeds", type=int, nargs="*", default=SEEDS)
-    p.add_argument("--epochs", type=int, default=CONFIG["epochs"])
-    p.add_argument("--subset", type=int, default=CONFIG["subset"], help="first N training images only")
-    p.add_argument("--n-val", type=int, default=CONFIG["n_val"])
-    p.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK}")
-    p.add_argument("--cpus-per-trial", type=float, default=1)
-    p.add_argument("--retries", type=int, default=1, help="reruns of a crashed trial before it is recorded failed")
-    p.add_argument("--data-dir", default=None, help="folder with the IDX files (default: $MINIGRAD_DATA)")
-    return p.parse_args(argv)
+    p.add_argument("--factors", nargs="+", default=list(FACTORS) + ["joint"], choices=list(FACTORS) + ["joint"],
+                   help="which factors to study")
+    p.add_argument("--only", nargs="+", metavar="FACTOR=V1,V2", help="restrict a factor to these values")
+    p.add_argument("--seeds", type=seed_int, nargs="+", default=SEEDS, help="seeds of every configuration")
+    p.add_argument("--epochs", type=positive_int, default=CONFIG["epochs"], help="epochs per trial")
+    p.add_argument("--subset", type=positive_int, default=CONFIG["subset"], help="first N training images only")
+    p.add_argument("--n-val", type=int_in(1, 59999), default=CONFIG["n_val"],
+                   help="training images held out for validation")
+    p.add_argument("--quick", action="store_true",
+                   help=f"smoke run, sets its own sizes (not combinable with them): {QUICK}")
+    p.add_argument("--cpus-per-trial", type=positive_float, default=1, help="CPU cores Ray gives each trial")
+    p.add_argument("--retries", type=nonnegative_int, default=1,
+                   help="reruns of a crashed trial before it is recorded failed")
+    p.add_argument("--data-dir", type=nonempty_path, default=None,
+                   help="folder with the IDX files (default: $MINIGRAD_DATA)")
+    args = p.parse_args(argv)
+    if args.quick:  # --quick picks these itself: silently overriding the user's value would be a lie
+        clash = explicit(argv, "--seeds", "--epochs", "--subset", "--n-val", "--factors")
+        if clash:
+            p.error(f"argument --quick: not allowed with {' '.join(clash)} (--quick sets them: {QUICK})")
+    try:
+        parse_only(args.only)
+    except UserError as e:
+        p.error(f"argument --only: {e}")
+    return args
 
 
 def plan(args):
@@ -336,7 +394,13 @@ def main(argv=None):
                             "pip install 'minigrad-engine[study]'  (or: pip install 'ray[tune]')") from None
         base, groups = plan(args)
         out = os.path.abspath(args.out)
-        records = load_records(out)
+        from experiments.cli import UsageError, writable_dir
+
+        try:
+            writable_dir(out)
+        except UsageError as e:
+            raise UserError(str(e)) from None
+        records = load_records(out, resume=args.resume)
         if records and not args.resume:
             raise UserError(f"{out} already holds {len(records)} trial records: pass --resume to keep them and run "
                             "the rest, or choose another --out")

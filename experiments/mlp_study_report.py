@@ -179,13 +179,37 @@ def _stopping(plt, out, rows, records, label):
     _save(fig, os.path.join(out, "stopping_curves.png"), label)
 
 
-if __name__ == "__main__":  # rebuild the outputs of a results folder: python -m experiments.mlp_study_report DIR
-    import sys
+def parse_args(argv=None):
+    """The results folder, checked: it exists and holds trial records (valid ones: see mlp_study.record_problem)."""
+    import argparse
 
-    from experiments.mlp_study import load_records
+    p = argparse.ArgumentParser(description="Rebuild the MLP study's outputs (results.csv/json, table.md, figures) "
+                                "from the trial records in a results folder.",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("folder", type=common.nonempty_path,
+                   help="results folder of python -m experiments.mlp_study (holds records/)")
+    args = p.parse_args(argv)
+    if not os.path.isdir(os.path.join(args.folder, "records")):
+        p.error(f"argument folder: {args.folder} holds no records/ folder (not an mlp_study --out)")
+    common.writable_dir(args.folder, "folder")
+    return args
 
-    folder = sys.argv[1]
-    recs = list(load_records(folder).values())
-    label = json.load(open(os.path.join(folder, "results.json"))).get("label") if os.path.exists(
-        os.path.join(folder, "results.json")) else None
+
+@common.cli
+def main(argv=None):
+    from experiments.mlp_study import UserError, load_records
+
+    folder = parse_args(argv).folder
+    try:
+        recs = list(load_records(folder).values())
+        results = os.path.join(folder, "results.json")
+        label = json.load(open(results)).get("label") if os.path.exists(results) else None
+    except (UserError, ValueError, OSError, AttributeError) as e:
+        raise common.UsageError(f"{folder}: {e}") from None
+    if not recs:
+        raise common.UsageError(f"{folder}/records holds no trial records: nothing to report")
     write_outputs(folder, recs, label)
+
+
+if __name__ == "__main__":  # rebuild the outputs of a results folder: python -m experiments.mlp_study_report DIR
+    main()

@@ -10,7 +10,7 @@ Writes metrics.json, curves.png and confusion.png to --out.
 """
 import numpy as np
 
-from experiments import common
+from experiments import common, runs
 
 # ---- config: defaults from the course material -------------------------------------------------------------
 CONFIG = dict(
@@ -33,8 +33,10 @@ TUNED = dict(losses=("bce",), optimizer="adam", lr=1e-3, batch_size=64, epochs=2
 LOSS_NAMES = {"l1": ("L1Loss", "L1 loss |p - y|"), "bce": ("BCELoss", "binary cross-entropy")}
 
 
-def run(cfg):
-    """Train one BinaryNet per loss; returns the metrics dict (also written to cfg['out']/metrics.json)."""
+def run(cfg, argv=None):
+    """Train one BinaryNet per loss; returns the metrics dict (also written to cfg['out']/metrics.json).
+
+    A checkpoint after every epoch in cfg['out']; cfg['resume'] continues from it (argv: for the resume hint)."""
     cfg = {**CONFIG, **cfg}
     from minigrad.data import filter_by_labels, stratified_split
 
@@ -58,9 +60,19 @@ def run(cfg):
     t_test = (d_te[te] == pos).astype(np.int64)
 
     init = E.model("binary", hidden=cfg["hidden"])  # both losses start from these weights
-    results = {name: train_one(E, cfg, data, init, name, t_test) for name in cfg["losses"]}
+    cfg["out"] = cfg.get("out") or CONFIG["out"]
+    r = runs.Run(cfg, "mnist_binary", E, argv)
+    state = r.restore()
+    results = dict(state["results"]) if state is not None else {}
+    r.log_rows(_rows(results, state))
+    with r.guard(lambda: {"config": _config(cfg), "losses": results}):
+        for name in cfg["losses"]:
+            if name not in results:  # losses finished before the checkpoint are in it whole
+                mine = state if state is not None and state["loss_name"] == name else None
+                results[name] = train_one(E, cfg, data, init, name, t_test, r, results, mine)
+    results = {name: results[name] for name in cfg["losses"]}
     metrics = {
-        "config": {k: v for k, v in cfg.items() if k != "no_progress"},
+        "config": _config(cfg),
         "task": f"digits {cfg['digits']}, positive class {pos} (target 1), BinaryNet 784-{cfg['hidden']}-1",
         "n_train": int(len(d_tr)), "n_val": int(len(va)), "n_test": int(len(te)),
         "class_counts": {"train_pos": int((d_tr == pos).sum()), "train_neg": int((d_tr != pos).sum()),
@@ -68,10 +80,28 @@ def run(cfg):
         "losses": results,
     }
     out = common.out_dir(cfg, CONFIG["out"])
-    common.write_json(f"{out}/metrics.json", metrics)
     plot_curves(results, f"{out}/curves.png")
     plot_confusions(results, cfg, f"{out}/confusion.png")
+    r.finish(metrics)
     return metrics
+
+
+def _config(cfg):
+    return {k: v for k, v in cfg.items() if k not in ("no_progress",) + runs.RUN_FLAGS}
+
+
+def _rows(results, state=None):
+    """metrics.csv rows: one per loss and epoch (validation columns empty where not measured)."""
+    hs = [(name, r["history"]) for name, r in results.items()]
+    if state is not None:
+        hs.append((state["loss_name"], state["history"]))
+    return [_row(name, h, i) for name, h in hs for i in range(len(h["train_loss"]))]
+
+
+def _row(name, h, epoch):
+    val = dict(zip(h["epoch"], zip(h["val_loss"], h["val_accuracy"]))).get(epoch, ("", ""))
+    return {"loss": name, "epoch": epoch, "train_loss": h["train_loss"][epoch], "val_loss": val[0],
+            "val_accuracy": val[1]}
 
 
 def evaluate_binary(E, model, loss_fn, X, target, threshold):
@@ -84,8 +114,11 @@ def evaluate_binary(E, model, loss_fn, X, target, threshold):
     return loss, float((pred == E.numpy(target)[:, 0]).mean()), pred
 
 
-def train_one(E, cfg, data, init, loss_name, t_test):
-    """Train a copy of `init` with loss loss_name ('l1' or 'bce'); history and test counts."""
+def train_one(E, cfg, data, init, loss_name, t_test, r, results, state=None):
+    """Train a copy of `init` with loss loss_name ('l1' or 'bce'); history and test counts.
+
+    r: the run (checkpoint after every epoch, holding `results` of the losses before); state: this loss's
+    checkpoint on --resume."""
     from minigrad.metrics import binary_counts, confusion_matrix, f1_score, precision, recall
     from reference.convert import copy_weights
 
@@ -97,11 +130,17 @@ def train_one(E, cfg, data, init, loss_name, t_test):
     steps = -(-n // cfg["batch_size"])
     h = {"epoch": [], "val_loss": [], "val_accuracy": [], "train_loss": []}
     seconds = 0.0
-    for epoch in range(cfg["epochs"]):
+    if state is not None:
+        r.set_rng(state)  # now: building this loss's model above drew from the RNG before the checkpoint too
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        h, seconds = state["history"], state["seconds"]
+    for epoch in range(state["epochs_done"] if state is not None else 0, cfg["epochs"]):
         order = common.epoch_order(n, cfg["seed"], epoch)
         bar = common.progress(steps, f"{loss_name} epoch {epoch}/{cfg['epochs'] - 1}", not cfg.get("no_progress"))
         with common.Timer() as tm:
-            step_losses = common.train_epoch(E, model, loss_fn, opt, X, t, order, cfg["batch_size"], bar)
+            step_losses = common.train_epoch(E, model, loss_fn, opt, X, t, order, cfg["batch_size"], bar,
+                                             at_step=r.step)
             E.sync()
         seconds += tm.seconds
         if bar is not None:
@@ -114,6 +153,11 @@ def train_one(E, cfg, data, init, loss_name, t_test):
             h["val_accuracy"].append(vacc)
             print(f"{loss_name:>3} epoch {epoch:3d}  train loss {step_losses.mean():.4f}  "
                   f"val loss {vl:.4f}  val accuracy {100 * vacc:.2f}%")
+        r.log(_row(loss_name, h, epoch))
+        r.checkpoint({"results": results, "loss_name": loss_name, "model": model.state_dict(),
+                      "optimizer": opt.state_dict(), "history": h, "seconds": seconds, "epochs_done": epoch + 1,
+                      "label": f"{loss_name} epoch {epoch}"})
+    r.save_model(model, f"model_{loss_name}")
     test_loss, test_acc, pred = evaluate_binary(E, model, loss_fn, *data["test"], cfg["threshold"])
     c = binary_counts(t_test, pred, pos_label=1)
     test = {"loss": test_loss, "accuracy": test_acc, "tp": c.tp, "tn": c.tn, "fp": c.fp, "fn": c.fn,
@@ -154,19 +198,26 @@ def plot_confusions(results, cfg, path):
     return common.savefig(fig, path)
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any data is read."""
     parser = common.parser_for(__doc__, CONFIG)
     parser.add_argument("--losses", nargs="+", choices=["l1", "bce"], default=list(CONFIG["losses"]),
                         help="losses to train, each from the same initial weights")
-    parser.add_argument("--eval-every", type=common.positive_int, default=CONFIG["eval_every"])
-    parser.add_argument("--hidden", type=common.positive_int, default=CONFIG["hidden"])
+    parser.add_argument("--eval-every", type=common.positive_int, default=CONFIG["eval_every"],
+                        help="validation loss and accuracy every N epochs")
+    parser.add_argument("--hidden", type=common.positive_int, default=CONFIG["hidden"], help="hidden units")
     parser.add_argument("--tuned", action="store_true", help=f"TUNED defaults: {TUNED}")
+    runs.add_run_args(parser)
     args = common.parse(parser, argv)
     if args.tuned:  # TUNED replaces the course defaults; flags given explicitly still win
         parser.set_defaults(**{k: list(v) if isinstance(v, tuple) else v for k, v in TUNED.items()})
         args = common.parse(parser, argv)
-    return run(common.config_from_args(args))
+    return args
+
+
+@common.cli
+def main(argv=None):
+    return run(common.config_from_args(parse_args(argv)), argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from experiments import common
+from experiments import common, runs
 from experiments.mlp_build import build_mlp, make_scheduler, train_epoch
 
 # ---- config: the recipe the study points to (see README: study section) ------------------------------------
@@ -44,8 +44,10 @@ PUBLISHED = [
 COURSE_VAL_ERROR = 2.25  # the course's 784-500-300-10 Adam run: validation error (6,000 images), not test
 
 
-def run(cfg):
-    """Train and evaluate; returns the metrics dict (also written to cfg['out']/metrics.json)."""
+def run(cfg, argv=None):
+    """Train and evaluate; returns the metrics dict (also written to cfg['out']/metrics.json).
+
+    A checkpoint after every epoch in cfg['out']; cfg['resume'] continues from it (argv: for the resume hint)."""
     cfg = {**CONFIG, **cfg}
     from minigrad.metrics import error_rate_ci
 
@@ -75,29 +77,26 @@ def run(cfg):
     steps = -(-len(tr) // cfg["batch_size"])
     sched, per_batch = make_scheduler(E, cfg["schedule"], opt, cfg["epochs"], steps, cfg["lr"])
     history = {"train_loss": [], "val_error": [], "test_error": [], "lr": [], "epoch_seconds": []}
-    for epoch in range(cfg["epochs"]):
-        order = common.epoch_order(len(tr), cfg["seed"], epoch)
-        with common.Timer() as t:
-            tl = train_epoch(E, model, loss_fn, opt, X_tr, y_tr, order, cfg["batch_size"],
-                             sched if per_batch else None)
-            E.sync()
-        history["lr"].append(float(opt.param_groups[0]["lr"]))
-        if sched is not None and not per_batch:
-            sched.step()
-        # test error per epoch is reported for the curve only; nothing is chosen by it (no early stopping)
-        _, te_acc, _ = common.evaluate(E, model, loss_fn, X_te, y_te)
-        va_err = 1 - common.evaluate(E, model, loss_fn, X_va, y_va)[1] if X_va is not None else None
-        for k, v in zip(("train_loss", "val_error", "test_error", "epoch_seconds"),
-                        (tl, va_err, 1 - te_acc, t.seconds)):
-            history[k].append(v)
-        val = f"  val err {100 * va_err:.2f}%" if va_err is not None else ""
-        print(f"epoch {epoch + 1:3d}  train loss {tl:.4f}{val}  test err {100 * (1 - te_acc):.2f}%  ({t.seconds:.1f}s)",
-              flush=True)
+    cfg["out"] = cfg.get("out") or CONFIG["out"]
+    r = runs.Run(cfg, "mnist_final", E, argv)
+    state = r.restore()  # after everything that draws random numbers: the RNG continues from the checkpoint
+    if state is not None:
+        r.set_rng(state)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(state["scheduler"])
+        history = state["history"]
+    r.log_rows(_rows(history))
+    with r.guard(lambda: {"config": _config(cfg), "n_train": int(len(tr)), "history": history}):
+        for epoch in range(r.epochs_done, cfg["epochs"]):
+            _epoch(E, cfg, r, epoch, model, loss_fn, opt, sched, per_batch, (tr, X_tr, y_tr, X_va, y_va, X_te, y_te),
+                   history)
     test_loss, test_acc, pred = common.evaluate(E, model, loss_fn, X_te, y_te)
     n_err = int((pred != y_test).sum())
     rate, lo, hi = error_rate_ci(n_err, len(y_test), 0.95, method="wilson")
     metrics = {
-        "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()},
+        "config": _config(cfg),
         "n_train": int(len(tr)),
         "history": history,
         "test": {"loss": test_loss, "accuracy": test_acc, "errors": n_err, "n": len(y_test),
@@ -106,11 +105,44 @@ def run(cfg):
     }
     print(f"test error {100 * rate:.2f}%  95% CI [{100 * lo:.2f}%, {100 * hi:.2f}%]  ({n_err}/{len(y_test)})")
     out = common.out_dir(cfg, CONFIG["out"])
-    common.write_json(f"{out}/metrics.json", metrics)
-    with open(f"{out}/comparison.md", "w") as f:
-        f.write(comparison_table(n_err, len(y_test)))
+    r.save_model(model)
+    runs.atomic_write(f"{out}/comparison.md", lambda f: f.write(comparison_table(n_err, len(y_test))), "w")
     plot(history, metrics["test"], f"{out}/curves.png")
+    r.finish(metrics)
     return metrics
+
+
+def _config(cfg):
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.items() if k not in runs.RUN_FLAGS}
+
+
+def _rows(history):
+    return [{"epoch": i + 1, **{k: v[i] for k, v in history.items()}} for i in range(len(history["train_loss"]))]
+
+
+def _epoch(E, cfg, r, epoch, model, loss_fn, opt, sched, per_batch, data, history):
+    """One epoch: train, measure, then the row in metrics.csv and the checkpoint."""
+    tr, X_tr, y_tr, X_va, y_va, X_te, y_te = data
+    order = common.epoch_order(len(tr), cfg["seed"], epoch)
+    with common.Timer() as t:
+        tl = train_epoch(E, model, loss_fn, opt, X_tr, y_tr, order, cfg["batch_size"],
+                         sched if per_batch else None, at_step=r.step)
+        E.sync()
+    history["lr"].append(float(opt.param_groups[0]["lr"]))
+    if sched is not None and not per_batch:
+        sched.step()
+    # test error per epoch is reported for the curve only; nothing is chosen by it (no early stopping)
+    _, te_acc, _ = common.evaluate(E, model, loss_fn, X_te, y_te)
+    va_err = 1 - common.evaluate(E, model, loss_fn, X_va, y_va)[1] if X_va is not None else None
+    for k, v in zip(("train_loss", "val_error", "test_error", "epoch_seconds"),
+                    (tl, va_err, 1 - te_acc, t.seconds)):
+        history[k].append(v)
+    val = f"  val err {100 * va_err:.2f}%" if va_err is not None else ""
+    print(f"epoch {epoch + 1:3d}  train loss {tl:.4f}{val}  test err {100 * (1 - te_acc):.2f}%  ({t.seconds:.1f}s)",
+          flush=True)
+    r.log(_rows(history)[-1])
+    r.checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "history": history,
+                  "scheduler": sched.state_dict() if sched is not None else None, "epochs_done": epoch + 1})
 
 
 def comparison_table(n_err, n):
@@ -162,19 +194,35 @@ def plot(history, test, path):
     return common.savefig(fig, path)
 
 
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any data is read."""
     parser = common.parser_for(__doc__, CONFIG)
-    parser.add_argument("--momentum", type=float, default=CONFIG["momentum"])
-    parser.add_argument("--schedule", choices=["onecycle", "cosine", "none"], default=CONFIG["schedule"])
-    parser.add_argument("--weight-decay", type=float, default=CONFIG["weight_decay"])
-    parser.add_argument("--hidden", type=int, nargs="+", default=list(CONFIG["hidden"]))
+    parser.add_argument("--momentum", type=_momentum, default=CONFIG["momentum"],
+                        help="SGD momentum (Nesterov when > 0), in [0, 1)")
+    parser.add_argument("--schedule", choices=["onecycle", "cosine", "none"], default=CONFIG["schedule"],
+                        help="learning-rate schedule: 1cycle per batch, cosine per epoch, or none")
+    parser.add_argument("--weight-decay", type=common.nonnegative_float, default=CONFIG["weight_decay"],
+                        help="L2 penalty in the optimizer")
+    parser.add_argument("--hidden", type=common.positive_int, nargs="+", default=list(CONFIG["hidden"]),
+                        help="hidden layer widths")
     parser.add_argument("--activation", default=CONFIG["activation"],
-                        choices=["relu", "leaky_relu", "sigmoid", "tanh"])
-    parser.add_argument("--dropout-in", type=float, default=CONFIG["dropout_in"])
-    parser.add_argument("--dropout", type=float, default=CONFIG["dropout"])
-    parser.add_argument("--n-val", type=int, default=CONFIG["n_val"])
-    args = parser.parse_args(argv)
-    return run(common.config_from_args(args))
+                        choices=["relu", "leaky_relu", "sigmoid", "tanh"], help="hidden activation")
+    parser.add_argument("--dropout-in", type=common.dropout_p, default=CONFIG["dropout_in"],
+                        help="dropout probability on the input pixels")
+    parser.add_argument("--dropout", type=common.dropout_p, default=CONFIG["dropout"],
+                        help="dropout probability on hidden units")
+    parser.add_argument("--n-val", type=common.int_in(0, 59999), default=CONFIG["n_val"],
+                        help="training images held out for validation (0: train on all 60,000)")
+    runs.add_run_args(parser)
+    return common.parse(parser, argv)
+
+
+_momentum = common.cli_number("momentum", float, lambda v: 0 <= v < 1, "a momentum in [0, 1)")
+
+
+@common.cli
+def main(argv=None):
+    return run(common.config_from_args(parse_args(argv)), argv)
 
 
 if __name__ == "__main__":

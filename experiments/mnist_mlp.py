@@ -6,7 +6,7 @@ error on the official 10,000 test images with a 95% confidence interval (Wilson 
 """
 import numpy as np
 
-from experiments import common
+from experiments import common, runs
 
 # ---- config: defaults from the course material -------------------------------------------------------------
 CONFIG = dict(
@@ -22,8 +22,10 @@ CONFIG = dict(
 )
 
 
-def run(cfg):
-    """Train and evaluate; returns the metrics dict (also written to cfg['out']/metrics.json)."""
+def run(cfg, argv=None):
+    """Train and evaluate; returns the metrics dict (also written to cfg['out']/metrics.json).
+
+    A checkpoint after every epoch in cfg['out']; cfg['resume'] continues from it (argv: for the resume hint)."""
     cfg = {**CONFIG, **cfg}
     from minigrad.metrics import error_rate_ci
 
@@ -44,27 +46,23 @@ def run(cfg):
                            **({"weight_decay": cfg["weight_decay"]} if cfg["weight_decay"] else {}))
     train_loader = E.loader(X_tr, y_tr, cfg["batch_size"], cfg["seed"])  # shuffled anew each epoch
     history = {"train_loss": [], "train_error": [], "val_loss": [], "val_error": [], "epoch_seconds": []}
-    for epoch in range(cfg["epochs"]):
-        model.train()
-        with common.Timer() as t:
-            for x, y in common.progress(train_loader, f"epoch {epoch + 1}/{cfg['epochs']}", not cfg.get("no_progress")):
-                out = model(x)             # forward
-                loss = loss_fn(out, y)     # mean cross-entropy of the batch
-                opt.zero_grad()
-                loss.backward()            # every parameter's .grad
-                opt.step()                 # Adam's update
-            E.sync()
-        tl, ta, _ = common.evaluate(E, model, loss_fn, X_tr, y_tr)
-        vl, vacc, _ = common.evaluate(E, model, loss_fn, X_va, y_va)
-        for k, v in zip(history, (tl, 1 - ta, vl, 1 - vacc, t.seconds)):
-            history[k].append(v)
-        print(f"epoch {epoch + 1:3d}  train loss {tl:.4f} err {100 * (1 - ta):.2f}%  "
-              f"val loss {vl:.4f} err {100 * (1 - vacc):.2f}%  ({t.seconds:.1f}s)")
+    cfg["out"] = cfg.get("out") or CONFIG["out"]
+    r = runs.Run(cfg, "mnist_mlp", E, argv)
+    state = r.restore()  # after everything that draws random numbers: the RNG continues from the checkpoint
+    if state is not None:
+        r.set_rng(state)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        train_loader.sampler.epoch, history = state["sampler_epoch"], state["history"]
+    r.log_rows(_rows(history))
+    with r.guard(lambda: {"config": _config(cfg), "history": history}):
+        for epoch in range(r.epochs_done, cfg["epochs"]):
+            _epoch(E, cfg, r, epoch, model, loss_fn, opt, train_loader, (X_tr, y_tr, X_va, y_va), history)
     test_loss, test_acc, pred = common.evaluate(E, model, loss_fn, X_te, y_te)
     n_err = int((pred != y_test).sum())
     rate, lo, hi = error_rate_ci(n_err, len(y_test), 0.95, method="wilson")
     metrics = {
-        "config": {k: v for k, v in cfg.items() if k != "no_progress"},
+        "config": _config(cfg),
         "history": history,
         "test": {"loss": test_loss, "accuracy": test_acc, "errors": n_err, "n": len(y_test),
                  "error_rate": rate, "ci95_wilson": [lo, hi]},
@@ -73,9 +71,43 @@ def run(cfg):
     }
     print(f"test error {100 * rate:.2f}%  95% CI [{100 * lo:.2f}%, {100 * hi:.2f}%]  ({n_err}/{len(y_test)})")
     out = common.out_dir(cfg, CONFIG["out"])
-    common.write_json(f"{out}/metrics.json", metrics)
+    r.save_model(model)
     plot(history, f"{out}/error_curves.png", metrics["test"])
+    r.finish(metrics)
     return metrics
+
+
+def _config(cfg):
+    return {k: v for k, v in cfg.items() if k not in ("no_progress",) + runs.RUN_FLAGS}
+
+
+def _rows(history):
+    n = len(history["train_loss"])
+    return [{"epoch": i + 1, **{k: v[i] for k, v in history.items()}} for i in range(n)]
+
+
+def _epoch(E, cfg, r, epoch, model, loss_fn, opt, train_loader, data, history):
+    """One epoch: train, measure, then the row in metrics.csv and the checkpoint."""
+    X_tr, y_tr, X_va, y_va = data
+    model.train()
+    with common.Timer() as t:
+        for x, y in common.progress(train_loader, f"epoch {epoch + 1}/{cfg['epochs']}", not cfg.get("no_progress")):
+            r.step()                       # a Ctrl-C stops here, between steps
+            out = model(x)                 # forward
+            loss = loss_fn(out, y)         # mean cross-entropy of the batch
+            opt.zero_grad()
+            loss.backward()                # every parameter's .grad
+            opt.step()                     # Adam's update
+        E.sync()
+    tl, ta, _ = common.evaluate(E, model, loss_fn, X_tr, y_tr)
+    vl, vacc, _ = common.evaluate(E, model, loss_fn, X_va, y_va)
+    for k, v in zip(history, (tl, 1 - ta, vl, 1 - vacc, t.seconds)):
+        history[k].append(v)
+    print(f"epoch {epoch + 1:3d}  train loss {tl:.4f} err {100 * (1 - ta):.2f}%  "
+          f"val loss {vl:.4f} err {100 * (1 - vacc):.2f}%  ({t.seconds:.1f}s)")
+    r.log(_rows(history)[-1])
+    r.checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "history": history,
+                  "sampler_epoch": train_loader.sampler.epoch, "epochs_done": epoch + 1})
 
 
 def plot(history, path, test):
@@ -96,12 +128,20 @@ def plot(history, path, test):
     return common.savefig(fig, path)
 
 
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any data is read."""
+    parser = common.parser_for(__doc__, CONFIG)
+    parser.add_argument("--weight-decay", type=common.nonnegative_float, default=CONFIG["weight_decay"],
+                        help="L2 penalty in the optimizer")
+    parser.add_argument("--n-val", type=common.int_in(1, 59999), default=CONFIG["n_val"],
+                        help="training images held out for validation (seeded)")
+    runs.add_run_args(parser)
+    return common.parse(parser, argv)
+
+
 @common.cli
 def main(argv=None):
-    parser = common.parser_for(__doc__, CONFIG)
-    parser.add_argument("--weight-decay", type=common.nonnegative_float, default=CONFIG["weight_decay"])
-    args = common.parse(parser, argv)
-    return run(common.config_from_args(args))
+    return run(common.config_from_args(parse_args(argv)), argv)
 
 
 if __name__ == "__main__":

@@ -352,27 +352,39 @@ def comma_list(allowed):
     return parse
 
 
-@common.cli
-def main(argv=None):
+def parse_args(argv=None):
+    """Every flag checked, and the machine (torch, GPU, --out), before any data is read."""
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--runs", type=comma_list(list(RUNS)), default=CONFIG["runs"],
                    help=f"comma-separated, of {', '.join(RUNS)}")
-    p.add_argument("--dtypes", type=comma_list(["float32", "float64"]), default=CONFIG["dtypes"])
+    p.add_argument("--dtypes", type=comma_list(["float32", "float64"]), default=CONFIG["dtypes"],
+                   help="comma-separated, of float32, float64")
     p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                    help="numpy vs torch CPU, or cupy vs torch CUDA (TF32 off in both)")
     for flag in ("epochs", "batch_size", "limit", "check_every"):
-        p.add_argument("--" + flag.replace("_", "-"), type=common.positive_int, default=CONFIG.get(flag))
-    p.add_argument("--seed", type=int, default=CONFIG.get("seed"))
-    p.add_argument("--lr", type=common.positive_float, default=None)
-    p.add_argument("--optimizer", default=None, choices=["sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"])
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--out", default=CONFIG["out"])
-    p.add_argument("--no-progress", action="store_true")
+        p.add_argument("--" + flag.replace("_", "-"), type=common.positive_int, default=CONFIG.get(flag),
+                       help=PARITY_HELP[flag])
+    p.add_argument("--seed", type=common.seed_int, default=CONFIG.get("seed"), help="random seed")
+    p.add_argument("--lr", type=common.positive_float, default=None, help="learning rate (default: each run's own)")
+    p.add_argument("--optimizer", default=None, choices=["sgd", "adam", "adamw", "adagrad", "adadelta", "rmsprop"],
+                   help="optimizer (default: each run's own)")
+    p.add_argument("--data-dir", type=common.nonempty_path, default=None,
+                   help="folder with the IDX files (default: $MINIGRAD_DATA, then ./data)")
+    p.add_argument("--out", type=common.nonempty_path, default=CONFIG["out"], help="folder for the JSON and figures")
+    p.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
     p.add_argument("--from-seed", action="store_true",
                    help="each engine from the seed alone: own init, DataLoader shuffles and dropout masks (CPU)")
-    args = common.parse(p, argv, uses_torch=True)
-    records = run(vars(args))
+    return common.parse(p, argv, uses_torch=True)
+
+
+PARITY_HELP = dict(epochs="passes over the training set", batch_size="images per training step",
+                   limit="use only the first N training images", check_every="compare the engines every N steps")
+
+
+@common.cli
+def main(argv=None):
+    records = run(vars(parse_args(argv)))
     failed = [r for r in records if r["failures"]]
     raise SystemExit(1 if failed else 0)
 

@@ -1,5 +1,7 @@
 """minigrad: a readable deep-learning engine with hand-written backprop on NumPy or CuPy."""
-from . import dtypes  # noqa: F401  (minigrad.dtypes)
+import sys as _sys
+
+from . import autograd, dtypes  # noqa: F401  (minigrad.autograd, minigrad.dtypes)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .backend import Device as device  # noqa: F401
 from .backend import get_default_backend, set_default_backend  # noqa: F401
@@ -22,6 +24,14 @@ from . import accelerator, backends, cuda  # noqa: F401  (torch.accelerator, tor
 from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 from .accelerator import get_default_device, set_default_device  # noqa: F401
 from .gradcheck import gradcheck  # noqa: F401  (minigrad.gradcheck(fn, inputs), as torch.autograd.gradcheck)
+from .grad_mode import is_inference_mode_enabled  # noqa: F401
+from . import function as _function  # noqa: E402
+
+# torch.autograd's names: minigrad.autograd.Function (the op base; subclass it torch's way), grad, backward, ...
+autograd.grad, autograd.backward, autograd.Variable = _function.grad, _function.backward, _function.Variable
+autograd.gradcheck, autograd.function = gradcheck, _function
+autograd.FunctionCtx, autograd.once_differentiable = _function.FunctionCtx, _function.once_differentiable
+_sys.modules[__name__ + ".autograd.function"] = _function  # from minigrad.autograd.function import ...
 from .serialization import load, save  # noqa: F401
 
 from . import nn, optim  # noqa: E402,F401  (minigrad.nn / minigrad.optim, as torch.nn / torch.optim)

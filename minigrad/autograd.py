@@ -1,64 +1,24 @@
-"""Function (one op = one class) and the reverse-mode engine that walks the graph."""
-import contextlib
-import threading
+"""Function (one op = one class) and the reverse-mode engine that walks the graph.
 
+A node (a Function that ran with grad on) keeps what its backward reads under plain names and, as torch's, its
+`next_functions`: for each input, where that input's gradient goes (the input's own node, an AccumulateGrad for a
+leaf that requires grad, or None). Grad mode lives in minigrad/grad_mode.py, torch's user-facing
+`autograd.Function` API (ctx, apply) in minigrad/function.py, both built on this file.
+"""
 import numpy
 
 from . import dtypes, kernels
 from .backend import _cupy, get_array_module, name_of
+from .grad_mode import (  # noqa: F401  (torch.autograd.no_grad, ...)
+    _state, enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
+)
 
 Tensor = as_operand = None  # set by tensor_ops.setup_tensor(): ops make Tensors, and Tensor runs ops
 
-
-_state = threading.local()
 # NumPy 1.x casts by value: a 0-d float32 result met with a Python float (sigmoid of a 0-d tensor, a loss sum / N)
 # comes out float64. NumPy 2 (NEP 50) and torch keep float32; Function narrows such results back.
 _VALUE_BASED_CASTING = int(numpy.__version__.split(".")[0]) < 2
-
-
-def is_grad_enabled():
-    return getattr(_state, "enabled", True)
-
-
-def _set_enabled(flag):
-    _state.enabled = flag
-
-
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager / decorator switching graph recording on or off (torch.set_grad_enabled)."""
-
-    def __init__(self, mode):
-        self.prev = is_grad_enabled()
-        self.mode = mode
-        _set_enabled(mode)  # also works as a plain call, as in torch
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        _set_enabled(self.prev)
-        return False
-
-
-class no_grad(contextlib.ContextDecorator):
-    """`with minigrad.no_grad():` runs ops without building a graph."""
-
-    def __enter__(self):
-        self.prev = is_grad_enabled()
-        _set_enabled(False)
-
-    def __exit__(self, *exc):
-        _set_enabled(self.prev)
-        return False
-
-
-class enable_grad(no_grad):
-    def __enter__(self):
-        self.prev = is_grad_enabled()
-        _set_enabled(True)
-
-
-inference_mode = no_grad
+_NO_GRAD = [(False,) * n for n in range(8)]
 
 
 def unbroadcast(g, shape):
@@ -73,7 +33,11 @@ def unbroadcast(g, shape):
 
 
 class Function:
-    """Base op. Subclasses write `forward(*arrays) -> array` and `backward(gy) -> grad per input`."""
+    """Base op. Subclasses write `forward(*arrays) -> array` and `backward(gy) -> grad per input`.
+
+    Subclassing with `@staticmethod forward(ctx, ...)` / `backward(ctx, ...)` instead gives torch's user-defined
+    Function (minigrad/function.py): call it with `MyFn.apply(...)`.
+    """
 
     torch_name = None  # the name torch gives the same op's node (AddBackward0); an op may set its own per call
     promote = False  # binary arithmetic: cast inputs to one torch-promoted dtype first
@@ -81,6 +45,20 @@ class Function:
     differentiable = True
     changes_dtype = False  # only Cast widens a float on purpose; see _narrow_0d
     kernel = None  # the name of a faster twin of forward/backward in minigrad/kernels, which picks it or not
+    is_view = False  # the result may share the input's memory (x[1:], reshape, permute, expand), as torch's views
+    saves_output = False  # torch's node keeps the result (ReluBackward0) where ours keeps a mask instead
+    saves_inputs = ()  # inputs torch's node keeps where ours keeps something derived (LeakyReluBackward0: x)
+    next_functions = ()
+    _freed = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        import inspect
+
+        if isinstance(inspect.getattr_static(cls, "forward"), staticmethod):  # torch's user API: forward(ctx, ...)
+            from .function import make_user_function
+
+            make_user_function(cls)
 
     def __call__(self, *inputs):
         ts = inputs
@@ -91,6 +69,15 @@ class Function:
                 break
         if _cupy is not None:  # with numpy alone every array is on one backend
             _check_same_backend(ts, type(self).__name__)
+        needs = False
+        for t in ts:
+            if t._base is not None:
+                refresh_view(t)  # a view whose base changed in place since: its history follows the base's
+            if t.requires_grad:
+                needs = True
+        needs = needs and self.differentiable and _state.enabled
+        # set before forward, so an op keeps only what the gradients asked for need (as torch's nodes)
+        self.needs_input_grad = tuple(t.requires_grad for t in ts) if needs else _NO_GRAD[len(ts)]
         xs = [t.array for t in ts]
         if self.promote and len(xs) > 1 and xs[0].dtype != xs[1].dtype:
             xs = _promote(ts, xs)
@@ -102,17 +89,14 @@ class Function:
             y = self.forward(*xs)
         if _VALUE_BASED_CASTING and not self.changes_dtype:
             y = _narrow_0d(y, xs)
-        needs = False
-        if self.differentiable and getattr(_state, "enabled", True):
-            for t in ts:
-                if t.requires_grad:
-                    needs = True
-                    break
         out = Tensor._wrap(y, needs)
+        if self.is_view:
+            _track_view(out, ts[0], self)
         if needs:
-            self.inputs = ts
-            self.needs_input_grad = tuple(t.requires_grad for t in ts)
+            self.next_functions = tuple(edge(t) for t in ts)
+            self.inputs = ts  # the tensors themselves, for drawing the graph (minigrad.viz); freed by backward
             self.in_meta = [(t.array.shape, t.array.dtype) for t in ts]
+            self.saved_versions = _saved_versions(self, ts, xs, out)
             out._ctx = self
         return out
 
@@ -124,14 +108,17 @@ class Function:
 
     def _input_grads(self, gy):
         """Run backward, then un-broadcast and cast each gradient to its input's shape and dtype."""
+        for counter, version, what in self.saved_versions:
+            if counter[0] != version:
+                raise RuntimeError(_modified_message(self, what, counter[0], version))
         gxs = kernels.backward(self, gy) if self.kernel is not None else None
         if gxs is None:
             gxs = self.backward(gy)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
         out = []
-        for t, (shape, dtype), gx in zip(self.inputs, self.in_meta, gxs):
-            if gx is None or not t.requires_grad:
+        for need, (shape, dtype), gx in zip(self.needs_input_grad, self.in_meta, gxs):
+            if gx is None or not need:
                 out.append(None)
                 continue
             gx = unbroadcast(gx, shape)
@@ -141,37 +128,31 @@ class Function:
             out.append(gx)
         return out
 
+    saved_versions = ()
+
     def _free(self):
-        # Drop what forward saved so memory goes back, as torch does after backward; the node keeps
-        # its name and its edges (next_functions), as torch's does.
-        keep = {"_next": self.next_functions}
-        if "torch_name" in self.__dict__:
-            keep["torch_name"] = self.torch_name
-        self.__dict__.clear()
-        self.__dict__.update(keep)
-        self._freed = True
+        """Drop the arrays forward saved so memory goes back, as torch does after backward. The node keeps its
+        name, its edges and its settings, so a node that saved nothing can run again (as torch's)."""
+        self.__dict__.pop("inputs", None)
+        for k, v in list(self.__dict__.items()):
+            if _holds_array(v):
+                del self.__dict__[k]
+                self._freed = True
 
     def name(self):
         """torch's name for this node ('AddBackward0'); ops torch has no single node for keep ours."""
         return self.torch_name or type(self).__name__.replace("Function", "") + "Backward"
 
     def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
-
-    @property
-    def next_functions(self):
-        """((node, 0), ...) per input, as torch: the input's grad_fn, AccumulateGrad for a leaf that
-        requires grad, None for an input without gradient."""
-        if "_next" in self.__dict__:
-            return self._next
-        return tuple((t._ctx if t._ctx is not None else AccumulateGrad(t) if t.requires_grad else None, 0)
-                     for t in getattr(self, "inputs", ()))
+        return f"<{self.name().split('::')[-1]} object at {hex(id(self))}>"
 
 
 class AccumulateGrad:
-    """The node at a leaf that requires grad: backward adds into `variable.grad` (torch's name)."""
+    """The node at a leaf that requires grad: backward adds into `variable.grad` (torch's name). One per leaf, kept
+    by the leaf while a graph uses it, so every node's next_functions names the same object for that leaf."""
 
     next_functions = ()
+    _freed = False
 
     def __init__(self, variable):
         self.variable = variable
@@ -183,6 +164,129 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+def edge(t):
+    """(node, output number) that receives t's gradient: torch's gradient edge."""
+    if t._ctx is not None:
+        return t._ctx, t._out_nr
+    if t.requires_grad:
+        acc = t._acc() if t._acc is not None else None
+        if acc is None:
+            import weakref
+
+            acc = AccumulateGrad(t)
+            t._acc = weakref.ref(acc)
+        return acc, 0
+    return None, 0
+
+
+def _holds_array(v):
+    if isinstance(v, (list, tuple)):
+        return any(_holds_array(a) for a in v)
+    return type(v) is numpy.ndarray or (_cupy is not None and isinstance(v, _cupy.ndarray))
+
+
+# ---- saved tensors and their versions (torch's SavedVariable) --------------------------------------------------------
+def _saved_versions(fn, ts, xs, out):
+    """(version counter, version now, what) for each input or output array the op kept for backward: backward
+    refuses to run if one of them was changed in place since (its counter moved on)."""
+    saved = []
+    y = out.array
+    keeps_y = fn.saves_output
+    for v in fn.__dict__.values():
+        if type(v) is not numpy.ndarray and (_cupy is None or not isinstance(v, _cupy.ndarray)):
+            continue
+        view = v.base is not None
+        for i, (t, x) in enumerate(zip(ts, xs)):
+            if v is x or (view and fn.xp.may_share_memory(v, x)):
+                saved.append((t._vc, t._vc[0], (i, x.shape, x.dtype)))
+        if v is y:
+            keeps_y = True
+    for i in fn.saves_inputs:
+        t = ts[i]
+        saved.append((t._vc, t._vc[0], (i, t.array.shape, t.array.dtype)))
+    if keeps_y:
+        fn.saves_output = True
+        saved.append((out._vc, out._vc[0], (-1, y.shape, y.dtype)))
+    return saved
+
+
+def _modified_message(fn, what, now, expected):
+    i, shape, dtype = what
+    who = f"input {i}" if i >= 0 else "the output"
+    return (f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[{dtypes.of(dtype)} {list(shape)}], {who} of {fn.name()}, is at version {now}; expected version "
+            f"{expected} instead. Compute it again instead of changing it in place, or change a .clone() of it.")
+
+
+# ---- views (x[1:], reshape, permute, expand share the base's memory and its version counter) ----------------------
+def _track_view(out, x, op):
+    """Make `out` a view of x's base when its array shares x's memory (NumPy's reshape may copy)."""
+    y, a = out.array, x.array
+    if y.base is None or not _xp(a).may_share_memory(y, a):
+        return
+    out._base = x._base if x._base is not None else x
+    out._view_ops = (x._view_ops if x._base is not None else ()) + (op,)
+    out._vc = x._vc
+    out._view_version = x._vc[0]
+
+
+def refresh_view(t):
+    """A view whose base was changed in place after the view's history was set: its gradient now goes through the
+    base's new history (torch regenerates the view's grad_fn the same way, as AsStridedBackward0)."""
+    if t._view_version == t._vc[0]:
+        return
+    t._view_version = t._vc[0]
+    base = t._base
+    if base.requires_grad:
+        node = ViewOfBase(t._view_ops, base.array.shape)
+        node.next_functions = (edge(base),)
+        node.needs_input_grad = (True,)
+        node.in_meta = [(base.array.shape, base.array.dtype)]
+        node.xp, node.inputs = _xp(base.array), (base,)
+        t._ctx, t._out_nr, t.requires_grad = node, 0, True
+
+
+def view_positions(xp, view_ops, base_shape):
+    """For each element of the view, its flat position in the base: the view ops replayed on arange(base.size)."""
+    idx = xp.arange(int(numpy.prod(base_shape)), dtype=numpy.int64).reshape(base_shape)
+    for op in view_ops:
+        idx = op.view(idx)
+    return idx
+
+
+class ViewOfBase(Function):
+    """y = a view of the base (the ops in view_ops replayed). torch: AsStridedBackward0."""
+    torch_name = "AsStridedBackward0"
+
+    def __init__(self, view_ops, base_shape):
+        self.view_ops, self.base_shape = view_ops, base_shape
+
+    def backward(self, gy):
+        # each element of the view came from one base position: its gradient goes there (summed where several do)
+        xp = self.xp
+        gx = xp.zeros(int(numpy.prod(self.base_shape)), dtype=gy.dtype)
+        xp.add.at(gx, view_positions(xp, self.view_ops, self.base_shape).reshape(-1), gy.reshape(-1))
+        return gx.reshape(self.base_shape)
+
+
+class CopySlices(Function):
+    """base[view] = src, in place: the base's new value (torch's node for an in-place op through a view or
+    x[i] = v). Inputs: the base's old value and the view's new value src."""
+    torch_name = "torch::autograd::CopySlices"
+
+    def __init__(self, view_ops, base_shape):
+        self.view_ops, self.base_shape = view_ops, base_shape
+
+    def backward(self, gy):
+        # the view's places hold src now: their gradient goes to src, and none to the old base there
+        pos = view_positions(self.xp, self.view_ops, self.base_shape)
+        g_base = gy.copy()
+        g_src = g_base.reshape(-1)[pos]
+        g_base.reshape(-1)[pos.reshape(-1)] = 0
+        return g_base, g_src
+
+
+# ---- helpers of __call__ ---------------------------------------------------------------------------------------------
 def _narrow_0d(y, xs):
     """A 0-d float result wider than every float input back to the widest input float dtype (NumPy 1.x only)."""
     if getattr(y, "ndim", None) != 0 or y.dtype.kind != "f":
@@ -219,9 +323,10 @@ def _check_same_backend(ts, opname):
         )
 
 
-def _topological(root_fn):
-    """Functions reachable from root_fn, each before the functions that produced its inputs."""
-    order, seen, stack = [], set(), [(root_fn, False)]
+# ---- the backward pass -----------------------------------------------------------------------------------------------
+def _topological(roots):
+    """Nodes reachable from roots, each before the nodes that produced its inputs."""
+    order, seen, stack = [], set(), [(r, False) for r in roots]
     while stack:  # iterative DFS: deep graphs must not hit Python's recursion limit
         fn, done = stack.pop()
         if done:
@@ -231,9 +336,9 @@ def _topological(root_fn):
             continue
         seen.add(id(fn))
         stack.append((fn, True))
-        for t in getattr(fn, "inputs", ()):
-            if t._ctx is not None and id(t._ctx) not in seen:
-                stack.append((t._ctx, False))
+        for nxt, _ in fn.next_functions:
+            if nxt is not None and id(nxt) not in seen:
+                stack.append((nxt, False))
     order.reverse()
     return order
 
@@ -245,50 +350,81 @@ _FREED_MSG = (
 )
 
 
-def run_backward(root, gradient=None, retain_graph=False):
-    """Reverse-mode sweep from `root`, accumulating into the .grad of leaves."""
-    if not root.requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+def seed_grad(root, gradient, what="grad can be implicitly created only for scalar outputs"):
+    """The gradient a backward starts from: ones for a one-element output, else `gradient` checked against it."""
     xp = _xp(root.array)
     if gradient is None:
         if root.array.size != 1:
             raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs (got shape {tuple(root.shape)}); "
+                f"{what} (got shape {tuple(root.shape)}); "
                 "pass gradient=... of the output's shape, or reduce it first (e.g. .sum())."
             )
-        g = xp.ones_like(root.array)
-    else:
-        g = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient)
-        if g.shape != root.array.shape:
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output has a shape of {tuple(g.shape)} and output has a "
-                f"shape of {tuple(root.shape)}."
-            )
-        g = g.astype(root.array.dtype, copy=False)
-    handed_out = {id(g)}  # the seed may be the caller's array: never let a leaf's .grad alias it
-    if root._ctx is None:
-        _accumulate(root, g, handed_out)
-        return
-    grads = {id(root._ctx): g}
-    for fn in _topological(root._ctx):
-        if getattr(fn, "_freed", False):
-            raise RuntimeError(_FREED_MSG)
-        gy = grads.pop(id(fn), None)
-        if gy is None:  # not on a path from root (cannot happen) or no grad flowed
+        return xp.ones_like(root.array)
+    g = gradient.array if isinstance(gradient, Tensor) else xp.asarray(gradient)
+    if g.shape != root.array.shape:
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output has a shape of {tuple(g.shape)} and output has a "
+            f"shape of {tuple(root.shape)}."
+        )
+    return g.astype(root.array.dtype, copy=False)
+
+
+def run_backward(root, gradient=None, retain_graph=False):
+    """Reverse-mode sweep from `root`, accumulating into the .grad of leaves."""
+    if not root.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    run_engine([root], [seed_grad(root, gradient)], retain_graph)
+
+
+def run_engine(roots, grads, retain_graph=False, capture=None):
+    """Push grads (arrays) from the tensors `roots` to every leaf. With capture (a list of (node, output number)),
+    return the gradient that reaches each of those instead of accumulating into .grad (autograd.grad)."""
+    handed_out = {id(g) for g in grads}  # the seeds may be the caller's arrays: a leaf's .grad never aliases them
+    buffers = {}
+    nodes = []
+    for t, g in zip(roots, grads):
+        if t._base is not None:
+            refresh_view(t)
+        node, nr = edge(t)
+        if node is None:
             continue
+        _add(buffers, node, nr, g)
+        nodes.append(node)
+    wanted = {(id(n), nr): k for k, (n, nr) in enumerate(capture)} if capture is not None else None
+    found = [None] * len(capture) if capture is not None else None
+    for fn in _topological(nodes):
+        gys = buffers.pop(id(fn), None)
+        if gys is None:  # no gradient flowed here
+            continue
+        if wanted is not None:
+            for nr, g in enumerate(gys):
+                k = wanted.get((id(fn), nr))
+                if k is not None:
+                    found[k] = g
+        if type(fn) is AccumulateGrad:
+            if capture is None:
+                _accumulate(fn.variable, gys[0], handed_out)
+            continue
+        if fn._freed:
+            raise RuntimeError(_FREED_MSG)
         retained = getattr(fn, "_retained", None)
-        if retained is not None and retained() is not None:
-            _accumulate(retained(), gy, handed_out)
-        for t, gx in zip(fn.inputs, fn._input_grads(gy)):
-            if gx is None:
-                continue
-            if t._ctx is None:
-                _accumulate(t, gx, handed_out)
-            else:
-                key = id(t._ctx)
-                grads[key] = gx if key not in grads else grads[key] + gx
+        if retained is not None and retained() is not None and capture is None:
+            _accumulate(retained(), gys[0], handed_out)
+        gxs = fn._input_grads(gys[0] if len(gys) == 1 else gys)
+        for (nxt, nr), gx in zip(fn.next_functions, gxs):
+            if gx is not None and nxt is not None:
+                _add(buffers, nxt, nr, gx)
         if not retain_graph:
             fn._free()
+    return found
+
+
+def _add(buffers, node, nr, g):
+    """Sum the gradients that reach output `nr` of `node`."""
+    gys = buffers.get(id(node))
+    if gys is None:
+        gys = buffers[id(node)] = [None] * getattr(node, "n_outputs", 1)
+    gys[nr] = g if gys[nr] is None else gys[nr] + g
 
 
 def _accumulate(t, g, handed_out):

@@ -5,23 +5,23 @@ setup_tensor (minigrad/tensor_ops.py) puts the in-place ones on Tensor as method
 """
 import numpy
 
-from . import dtypes, random
+from . import dtypes, ops, random
 from .autograd import no_grad
 from .backend import move, to_numpy
 from .tensor import Tensor
 
 
 def _write(t, draw):
-    """Fill t with draw(contiguous) (a flat array on t's backend), in t's memory order as torch's TensorIterator."""
-    t._check_inplace()
+    """Fill t with draw(contiguous) (a flat array on t's backend), in t's memory order as torch's TensorIterator,
+    through Tensor._apply_ (version counter, views, autograd's in-place rules)."""
     a = t.array
     if a.flags.c_contiguous:
-        a[...] = draw(True).reshape(a.shape)
-        return t
-    order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))  # slowest-moving axis first
-    view = a.transpose(order)
-    view[...] = draw(False).reshape(view.shape)
-    return t
+        values = draw(True).reshape(a.shape)
+    else:
+        order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))  # slowest-moving axis first
+        values = t.xp.empty(a.shape, dtype=a.dtype)
+        values.transpose(order)[...] = draw(False).reshape(tuple(a.shape[i] for i in order))
+    return t._apply_(lambda x: ops.mutate.copy(x, Tensor._wrap(values)))
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):

@@ -11,6 +11,7 @@ import contextvars
 import io
 import json
 import pickle
+import zipfile
 from collections import OrderedDict
 
 import numpy
@@ -64,14 +65,20 @@ def load(f, map_location=None, pickle_module=pickle, *, weights_only=None, **pic
     """Read what save() wrote. A state dict (.npz) lands on map_location (default: cpu); a pickled object
     loads only with weights_only=False, its tensors where they were saved unless map_location says otherwise."""
     raw = _read(f)
-    if raw[:2] == b"PK":  # a zip: our .npz
-        with numpy.load(io.BytesIO(raw), allow_pickle=False) as z:
+    name = _name(f)
+    if raw[:2] == b"PK":  # a zip: our .npz, or torch.save's zip, or any other archive
+        z = _open_zip(raw, name)
+        with z:
             tree = json.loads(bytes(z[_STRUCTURE]).decode("utf-8"))
             if tree.get("format") != _FORMAT:
-                raise ValueError(f"not a minigrad save file (format {tree.get('format')!r})")
+                raise ValueError(f"{name}: not a minigrad save file (format {tree.get('format')!r}, "
+                                 f"expected {_FORMAT!r})")
             return _decode(tree["obj"], z, _target(map_location, "numpy"))
+    if not raw:
+        raise pickle.UnpicklingError(f"{name}: the file is empty (an interrupted save?); save it again")
     if raw[:1] != b"\x80":
-        raise pickle.UnpicklingError("not a minigrad save file: neither an .npz state dict nor a pickle")
+        raise pickle.UnpicklingError(f"{name}: not a minigrad save file: neither an .npz state dict nor a pickle "
+                                     f"(it starts with {raw[:8]!r})")
     if weights_only is None or weights_only:
         raise pickle.UnpicklingError(_WEIGHTS_ONLY_MSG)
     token = _LOCATION.set(map_location)
@@ -79,6 +86,37 @@ def load(f, map_location=None, pickle_module=pickle, *, weights_only=None, **pic
         return pickle_module.loads(raw, **pickle_load_args)
     finally:
         _LOCATION.reset(token)
+
+
+def _name(f):
+    """How error messages name f: its path, or a file object's name."""
+    if _is_path(f):
+        return repr(str(f))
+    name = getattr(f, "name", None)
+    return repr(name) if name else "the file object"
+
+
+def _open_zip(raw, name):
+    """numpy.load of a zip that must be minigrad's .npz; else an error naming the file, what it is, what to do."""
+    try:
+        names = zipfile.ZipFile(io.BytesIO(raw)).namelist()
+        z = numpy.load(io.BytesIO(raw), allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        raise RuntimeError(f"{name}: a damaged or truncated zip archive ({type(e).__name__}: {e}); it cannot be "
+                           "read. Save it again (an interrupted write leaves such a file)") from None
+    if _STRUCTURE in z.files:
+        return z
+    z.close()
+    if any(n.endswith("data.pkl") for n in names):
+        raise ValueError(f"{name}: a PyTorch torch.save file, not a minigrad save file. Load it with torch.load, "
+                         "then convert: minigrad_sd = reference.convert.from_torch_state_dict(torch_sd)")
+    if names and all(n.endswith(".npy") for n in names):
+        arrays = sorted(n[:-4] for n in names)
+        raise ValueError(f"{name}: a plain NumPy .npz (arrays {arrays[:6]}{' ...' if len(arrays) > 6 else ''}) "
+                         "without minigrad's structure entry, so not written by minigrad.save. Read it with "
+                         "numpy.load, or wrap its arrays in minigrad.tensor and build the state dict yourself")
+    raise ValueError(f"{name}: a zip archive ({len(names)} entries, e.g. {names[:3]}) that is not a minigrad "
+                     "save file: minigrad.load reads what minigrad.save wrote")
 
 
 def _read(f):
@@ -113,6 +151,7 @@ def _rebuild_tensor(cls, array, saved_backend, requires_grad, state):
     t = object.__new__(cls)
     t.__dict__.update(state)
     t.array, t.grad, t._ctx, t.requires_grad = move(array, backend), None, None, bool(requires_grad)
+    t._vc = [0]
     return t
 
 

@@ -5,7 +5,8 @@ from collections import namedtuple
 import numpy
 
 from . import device_checks, dtypes
-from .autograd import is_grad_enabled, run_backward
+from .autograd import CopySlices, edge, refresh_view, run_backward
+from .grad_mode import _state
 from .tensor_ops import TensorOps
 from .backend import (
     Device, backend_name, get_array_module, get_default_backend, get_xp, name_of, parse_to, to_numpy,
@@ -22,11 +23,14 @@ def _infer_array(data, dtype, xp):
         a = data  # an array keeps its dtype, as torch.tensor(np_array) does
     else:
         a = numpy.asarray(data if not isinstance(data, (list, tuple)) else _host_list(data))
-        if a.dtype.kind == "f" and not isinstance(data, numpy.generic):
+        if dtype is not None and a.dtype.kind in "biuf":
+            pass  # the dtype asked for is applied below, straight from the exact values (no rounding through float32)
+        elif a.dtype.kind == "f" and not isinstance(data, numpy.generic):
             a = a.astype(dtypes.get_default_dtype())
         elif a.dtype.kind in "iu" and not isinstance(data, numpy.generic):
             a = a.astype(dtypes.int64)
-        listed = _list_dtype(data, set()) if isinstance(data, (list, tuple)) and a.dtype.kind in "biuf" else None
+        listed = _list_dtype(data, set()) if (dtype is None and isinstance(data, (list, tuple))
+                                             and a.dtype.kind in "biuf") else None
         if listed is not None:
             a = a.astype(listed, copy=False)
     if dtype is not None:
@@ -119,6 +123,9 @@ class Tensor(TensorOps):
         self.grad = None
         self._ctx = None
         self.requires_grad = False
+        self._vc = [0]
+        if _state.inference:
+            self._inference = True
         if requires_grad:
             self.requires_grad_(True)
 
@@ -132,7 +139,18 @@ class Tensor(TensorOps):
         t.grad = None
         t._ctx = None
         t.requires_grad = requires_grad
+        t._vc = [0]  # the version counter, shared with views: how many in-place changes the storage has seen
+        if _state.inference:
+            t._inference = True
         return t
+
+    # What a view or an in-place change sets; plain tensors keep these class defaults.
+    _base = None  # the tensor whose storage this view shares (torch's ._base)
+    _view_ops = ()  # the view ops that make this view from _base's array
+    _view_version = 0  # the version at which this view's history was last set
+    _out_nr = 0  # which output of its grad_fn this tensor is (user Functions return several)
+    _acc = None  # weak reference to the leaf's AccumulateGrad node while a graph uses it
+    _inference = False  # made under inference_mode
 
     # ---- attributes -------------------------------------------------------------------------
     @property
@@ -182,11 +200,21 @@ class Tensor(TensorOps):
 
     @property
     def is_leaf(self):
-        return self._ctx is None
+        return self.grad_fn is None
 
     @property
     def grad_fn(self):
+        if self._base is not None:
+            refresh_view(self)
         return self._ctx
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's storage has seen (views share the count), as torch's."""
+        return self._vc[0]
+
+    def is_inference(self):
+        return self._inference
 
     @property
     def T(self):
@@ -225,7 +253,7 @@ class Tensor(TensorOps):
         """Pickled as a host array + device + requires_grad (the graph and .grad are not kept, as torch)."""
         from .serialization import _rebuild_tensor
 
-        state = {k: v for k, v in self.__dict__.items() if k not in ("data", "grad", "_ctx", "requires_grad")}
+        state = {k: v for k, v in self.__dict__.items() if k not in _NOT_PICKLED}
         return _rebuild_tensor, (type(self), to_numpy(self.array), self.backend, self.requires_grad, state)
 
     def __deepcopy__(self, memo):
@@ -243,10 +271,14 @@ class Tensor(TensorOps):
         return new
 
     # ---- autograd ---------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's .grad (gradient= for non-scalar outputs)."""
         if create_graph:
             raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+        if inputs is not None:
+            from .function import backward
+
+            return backward(self, gradient, retain_graph, create_graph, inputs=inputs)
         run_backward(self, gradient, retain_graph=builtins.bool(retain_graph))
 
     def requires_grad_(self, requires_grad=True):
@@ -255,7 +287,7 @@ class Tensor(TensorOps):
                 f"only Tensors of floating point dtype can require gradients (got {self.dtype}); "
                 "convert first, e.g. x.float().requires_grad_()"
             )
-        if not requires_grad and self._ctx is not None:
+        if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables.")
         self.requires_grad = requires_grad
         return self
@@ -269,9 +301,14 @@ class Tensor(TensorOps):
         return self
 
     def detach(self):
-        return Tensor._wrap(self.array)
+        """The same storage and version counter, out of the graph (in-place changes to it are seen by autograd)."""
+        t = Tensor._wrap(self.array)
+        t._vc = self._vc
+        return t
 
     def detach_(self):
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._ctx = None
         self.requires_grad = False
         return self
@@ -374,24 +411,59 @@ class Tensor(TensorOps):
             "requires_grad=True" if self.requires_grad else None)
         return tensor_repr(to_numpy(self.array), dtypes.get_default_dtype(), device, grad)
 
-    # ---- in-place (no graph) ----------------------------------------------------------------
-    def _check_inplace(self):
-        if is_grad_enabled() and self.requires_grad:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation. "
-                "Wrap the update in `with minigrad.no_grad():` or use the out-of-place form."
-                if self._ctx is None else
-                "in-place operations on tensors that are part of a graph are not supported; "
-                "use the out-of-place form (y = y + 1 instead of y += 1)."
-            )
+    # ---- in place, as torch: views see the change, the version counter counts it, autograd records it -------------
+    def _apply_(self, f, *operands):
+        """self := f(self), in self's own storage. f computes the new value out of place with the ops (so their
+        backward is the gradient); with grad on, it reads a snapshot of the old value, which its node may keep."""
+        if self._base is not None:
+            refresh_view(self)
+        if self._inference and not _state.inference:
+            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed: "
+                               "clone() it outside inference_mode first.")
+        record = _state.enabled and (self.requires_grad or any(
+            isinstance(o, Tensor) and o.requires_grad for o in operands))
+        if not record:
+            self._write(f(Tensor._wrap(self.array)).array)
+            return self
+        base = self._base
+        if base is None and self._ctx is None and self.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation: wrap the "
+                               "update in `with minigrad.no_grad():`, or use the out-of-place form (x = x + 1).")
+        if base is not None and base._ctx is None and base.requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation: "
+                               "wrap it in `with minigrad.no_grad():`, or change a clone() of the leaf.")
+        old = Tensor._wrap(self.array.copy(), self.requires_grad)  # the value before, for nodes that keep it
+        old._ctx, old._out_nr = self._ctx, self._out_nr
+        new = f(old)
+        if base is None:
+            self._write(new.array)
+            self._ctx, self._out_nr, self.requires_grad = new._ctx, new._out_nr, new.requires_grad
+            _rebind_output(new, self)
+            return self
+        base_edge, base_grad = edge(base), base.requires_grad  # the base's history before the change
+        self._write(new.array)  # through the view, into the base's storage
+        node = CopySlices(self._view_ops, base.array.shape)
+        node.xp, node.next_functions, node.inputs = self.xp, (base_edge, edge(new)), (base, new)
+        node.needs_input_grad = (base_grad, new.requires_grad)
+        node.in_meta = [(base.array.shape, base.array.dtype), (self.array.shape, self.array.dtype)]
+        base._ctx, base._out_nr, base.requires_grad = node, 0, True
+        refresh_view(self)  # the view's history is now a view of the base's new one
+        return self
 
-    def _inplace(self, other):
-        if isinstance(other, Tensor) and other.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "in-place op with an operand that requires grad is not supported: write `x = x + y`, "
-                "or wrap the update in `with minigrad.no_grad():`"
-            )
-        self._check_inplace()
+    def _write(self, y):
+        """Store y (the op's result) in self's array, which keeps its shape and dtype, and count the change."""
+        a = self.array
+        if y.shape != a.shape:
+            raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(y.shape)}: "
+                               "an in-place op cannot grow its tensor; use the out-of-place form")
+        if y.dtype != a.dtype and not _can_cast(y.dtype, a.dtype):
+            raise RuntimeError(f"result type {dtypes.scalar_name(y.dtype)} can't be cast to the desired output type "
+                               f"{dtypes.scalar_name(a.dtype)}: convert the tensor first (e.g. x = x.float())")
+        if 0 in a.strides and a.size > 1 and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+        a[...] = y
+        self._vc[0] += 1
 
     def _raw(self, other):
         if isinstance(other, Tensor):
@@ -403,77 +475,121 @@ class Tensor(TensorOps):
         return other
 
     def zero_(self):
-        self._check_inplace()
-        self.array[...] = 0
-        return self
+        return self._apply_(ops.mutate.zero)
 
     def fill_(self, value):
-        self._check_inplace()
-        self.array[...] = self._raw(value)
-        return self
+        return self._apply_(lambda x: ops.mutate.fill(x, value), value)
 
-    def copy_(self, src):
-        self._check_inplace()
-        self.array[...] = self._raw(src.to(self.device) if isinstance(src, Tensor) else src)
-        return self
+    def copy_(self, src, non_blocking=False):
+        src = src.to(self.device) if isinstance(src, Tensor) else src
+        return self._apply_(lambda x: ops.mutate.copy(x, src), src)
 
     def add_(self, other, alpha=1):
-        self._inplace(other)
-        o = self._raw(other)
-        self.array += o if alpha == 1 else o * alpha
-        return self
+        return self._apply_(lambda x: ops.add(x, other if alpha == 1 else other * alpha), other)
 
     def sub_(self, other, alpha=1):
-        self._inplace(other)
-        o = self._raw(other)
-        self.array -= o if alpha == 1 else o * alpha
-        return self
+        return self._apply_(lambda x: ops.sub(x, other if alpha == 1 else other * alpha), other)
 
     def mul_(self, other):
-        self._inplace(other)
-        self.array *= self._raw(other)
-        return self
+        return self._apply_(lambda x: ops.mul(x, other), other)
 
-    def div_(self, other):
-        self._inplace(other)
-        self.array /= self._raw(other)
-        return self
+    def div_(self, other, rounding_mode=None):
+        return self._apply_(lambda x: ops.div(x, other, rounding_mode=rounding_mode), other)
+
+    def pow_(self, exponent):
+        return self._apply_(lambda x: ops.pow(x, exponent), exponent)
 
     def clamp_(self, min=None, max=None):
-        self._check_inplace()
-        self.xp.clip(self.array, min, max, out=self.array)
-        return self
+        return self._apply_(lambda x: ops.clamp(x, min, max), min, max)
+
+    clip_ = clamp_
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
         """In-place scatter: self[index[i][j]][j] = src[i][j] (dim 0), or = value."""
-        self._inplace(src)
-        self.array[...] = ops.scatter(Tensor._wrap(self.array), dim, index, src, value=value, reduce=reduce).array
-        return self
+        return self._apply_(lambda x: ops.scatter(x, dim, index, src, value=value, reduce=reduce), src)
 
     def scatter_add_(self, dim, index, src):
-        self._inplace(src)
-        self.array[...] = ops.scatter_add(Tensor._wrap(self.array), dim, index, src).array
-        return self
+        return self._apply_(lambda x: ops.scatter_add(x, dim, index, src), src)
 
     def masked_fill_(self, mask, value):
-        self._inplace(value)
-        self.array[...] = ops.masked_fill(Tensor._wrap(self.array), mask, value).array
-        return self
+        return self._apply_(lambda x: ops.masked_fill(x, mask, value), value)
 
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __ifloordiv__(self, other):
+        return self._apply_(lambda x: ops.floor_divide(x, other), other)
+
+    def __imod__(self, other):
+        return self._apply_(lambda x: ops.remainder(x, other), other)
+
+    def __iand__(self, other):
+        return self._apply_(lambda x: x & other)
+
+    def __ior__(self, other):
+        return self._apply_(lambda x: x | other)
+
+    def __ixor__(self, other):
+        return self._apply_(lambda x: x ^ other)
 
     def __setitem__(self, index, value):
-        self._check_inplace()
-        self.array[ops.raw_index(index)] = self._raw(value)
+        """x[index] = value, as torch: a basic index writes through a view (CopySlices), an advanced one is
+        index_put_; either records a gradient when x or value requires grad."""
+        if self._base is not None:
+            refresh_view(self)
+        if not (_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))):
+            if self._inference and not _state.inference:
+                raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.")
+            self.array[ops.raw_index(index)] = self._raw(value.to(self.device) if isinstance(value, Tensor)
+                                                         else value)
+            self._vc[0] += 1
+            return
+        if ops.mutate.is_basic_index(index):
+            self[index].copy_(value)
+        else:
+            self._apply_(lambda x: ops.mutate.index_put(x, index, value), value)
 
     def __getitem__(self, index):
         return ops.getitem(self, index)
 
 
 ops = None  # minigrad.ops, set by tensor_ops.setup_tensor() (ops import this module: it cannot import them)
+
+
+_NOT_PICKLED = {"array", "grad", "_ctx", "requires_grad", "_vc", "_base", "_view_ops", "_view_version", "_out_nr",
+                "_acc"}
+
+
+def _can_cast(src, dst):
+    """torch's rule for writing a result into a tensor in place: no float into an integer, nothing else into bool."""
+    if src.kind == "f" and dst.kind in "biu":
+        return False
+    return not (dst.kind == "b" and src.kind != "b")
+
+
+def _rebind_output(new, t):
+    """An in-place op's node kept its result's array (exp_ keeps exp(x)): point it at t's storage, which now holds
+    those values, so the node follows t's later in-place changes as torch's does."""
+    fn = new._ctx
+    if fn is None or not fn.saves_output or new.array.dtype != t.array.dtype:
+        return
+    for k, v in fn.__dict__.items():
+        if v is new.array:
+            fn.__dict__[k] = t.array
+    fn.saved_versions = [(t._vc, t._vc[0], what) if counter is new._vc else (counter, version, what)
+                         for counter, version, what in fn.saved_versions]
 
 
 def is_tensor(obj):

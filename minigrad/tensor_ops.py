@@ -111,10 +111,26 @@ METHODS = [
     "maximum", "minimum", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "sum", "mean", "max",
     "min", "argmax", "argmin", "reshape", "view", "flatten", "transpose", "permute", "unsqueeze",
     "squeeze", "expand", "repeat", "var", "std", "all", "any", "eq", "ne", "lt", "le", "gt", "ge",
-    "square", "sign", "masked_fill", "cumsum", "logsumexp", "norm", "amax", "amin",
+    "square", "sign", "masked_fill", "cumsum", "cumprod", "prod", "logsumexp", "norm", "amax", "amin",
     "isnan", "isinf", "isfinite", "floor", "ceil", "round", "reciprocal", "t", "clone",
     "gather", "scatter", "scatter_add", "index_select", "take_along_dim",
 ]
+
+
+# In-place twins (x.exp_() stores exp(x) in x's own storage): Tensor._apply_ gives them torch's semantics.
+INPLACE = [
+    "neg", "exp", "log", "log1p", "sqrt", "abs", "sigmoid", "tanh", "relu", "square", "sign", "floor", "ceil",
+    "round", "reciprocal", "clamp_min", "clamp_max",
+]
+
+
+def _inplace(name):
+    def method(self, *args, **kwargs):
+        return self._apply_(lambda x: getattr(ops, name)(x, *args, **kwargs), *args)
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In place: self = minigrad.{name}(self, ...) in self's storage."
+    return method
 
 
 def _new(factory):
@@ -146,6 +162,9 @@ def setup_tensor():
     autograd.Tensor, autograd.as_operand = Tensor, tensor.as_operand
     ops = tensor.ops = ops_module
     ops.relu = layers.relu  # torch.relu: the op lives with nn.ReLU
+    for name in INPLACE:
+        if not hasattr(Tensor, name + "_"):
+            setattr(Tensor, name + "_", _inplace(name))
     for name in METHODS:
         if not hasattr(Tensor, name):
             setattr(Tensor, name, _method(name))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy
 
+from .autograd import AccumulateGrad
 from .backend import to_numpy
 from .tensor import Tensor
 
@@ -182,36 +183,39 @@ def draw(tensor, params=None, values=False, grads=False, precision=4):
         a = t.array if attr == "data" else (t.grad.array if t.grad is not None else None)
         return None if a is None else to_numpy(a)
 
-    def visit(t):
-        """Node id for tensor t (made on first sight); new op nodes are queued to have their inputs read."""
-        key = id(t._ctx) if t._ctx is not None else id(t)
+    def visit(t, ctx):
+        """Node id for tensor t made by node ctx (made on first sight); new op nodes are queued to have their inputs
+        read."""
+        ctx = None if type(ctx) is AccumulateGrad else ctx
+        key = id(ctx) if ctx is not None else id(t)
         if key in ids:
             return ids[key], False
         nid = f"n{len(nodes)}"
         ids[key] = nid
         shape, dtype = tuple(t.array.shape), t.array.dtype.name
-        if t._ctx is None:
+        if ctx is None:
             kind = "leaf" if t.requires_grad else "constant"
             name = names.get(id(t), "leaf" if t.requires_grad else "constant")
             small = kind == "constant" and t.array.size == 1  # a scalar operand (the 2 in x * 2): show it
             nodes.append(Node(nid, kind, name, shape, dtype, host(t, values or small, "data"), host(t, grads, "grad")))
             return nid, False
-        name = op_name(t._ctx)
+        name = op_name(ctx)
         if id(t) in names:
             name = f"{names[id(t)]} = {name}"
-        note = FREED_NOTE if getattr(t._ctx, "_freed", False) else ""
+        note = FREED_NOTE if "inputs" not in ctx.__dict__ else ""  # backward let go of what made it
         nodes.append(Node(nid, "op", name, shape, dtype, host(t, values, "data"), host(t, grads, "grad"), note))
         return nid, True
 
-    root, _ = visit(tensor)
-    queue = deque([(root, tensor)] if tensor._ctx is not None else [])
+    root, _ = visit(tensor, tensor.grad_fn)
+    queue = deque([(root, tensor.grad_fn)] if tensor.grad_fn is not None else [])
     while queue:  # breadth-first, iterative: deep graphs must not hit the recursion limit
-        nid, t = queue.popleft()
-        for x in getattr(t._ctx, "inputs", ()):
-            xid, new = visit(x)
+        nid, fn = queue.popleft()
+        # the edge names the node that made each input when fn ran (an input changed in place since has another)
+        for x, (nxt, _) in zip(getattr(fn, "inputs", ()), fn.next_functions):
+            xid, new = visit(x, nxt)
             edges.append((xid, nid))
             if new:
-                queue.append((xid, x))
+                queue.append((xid, nxt))
     return Graph(nodes, edges, root, precision)
 
 

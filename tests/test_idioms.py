@@ -168,10 +168,18 @@ def test_snippet_runs_the_same_on_minigrad_and_torch(name):
     _assert_same(_norm(snippet(minigrad)), _norm(snippet(torch)))
 
 
-KNOWN_GAPS = {  # torch idioms that minigrad does not support (documented; .data is the raw backend array)
+SNIPPETS.update({  # .data as torch's: a detached Tensor sharing the storage
     "data_numpy": lambda T: T.tensor(OUT).data.numpy(),
-    "grad_data_zero": lambda T: (lambda w: ((w * 2).sum().backward(), w.grad.data.zero_()))(
+    "grad_data_zero": lambda T: (lambda w: ((w * 2).sum().backward(), w.grad.data.zero_(), w.grad)[2])(
         T.ones(2, requires_grad=True)),
+    "data_std_is_unbiased": lambda T: T.tensor(OUT).data.std(),
+    "weight_data_normal_": lambda T: (lambda w: (w.data.normal_(0, 0.01), w.requires_grad, w.is_leaf)[1:])(
+        T.ones(2, requires_grad=True)),
+    "data_iadd_keeps_tensor": lambda T: (lambda w: (w.data.__iadd__(-0.1 * w), type(w.data).__name__, w)[1:])(
+        T.ones(2, requires_grad=True)),
+})
+
+KNOWN_GAPS = {  # torch idioms that minigrad does not support (documented)
     "sort": lambda T: T.sort(T.tensor([3.0, 1.0]))[0],
 }
 

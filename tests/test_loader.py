@@ -240,3 +240,47 @@ def test_sampler_errors_say_what_to_do():
         DataLoader(make_td(), sampler=range(23), shuffle=True)
     with pytest.raises(IndexError, match="23.*23 samples"):
         list(DataLoader(make_td(), sampler=[0, 23]))
+
+
+class Endless:
+    """An infinite sampler without len(), as torch allows: 0, 1, ..., n-1, 0, 1, ... forever."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return (i % self.n for i in __import__("itertools").count())
+
+
+@pytest.mark.parametrize("per_sample", [False, True])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_infinite_sampler_is_read_lazily_as_torch(backend, per_sample, drop_last):
+    torch = pytest.importorskip("torch")
+    import itertools
+
+    n, bs = 23, 5
+    ds = MapStyle(n) if per_sample else make_td(n, backend)
+    tds = torch.utils.data.TensorDataset(torch.arange(n * 3.0).reshape(n, 3), torch.arange(n))
+    ours = DataLoader(ds, batch_size=bs, drop_last=drop_last, sampler=Endless(n))
+    theirs = torch.utils.data.DataLoader(tds, batch_size=bs, drop_last=drop_last, sampler=Endless(n))
+    got = [to_numpy(b[1].array).tolist() for b in itertools.islice(ours, 12)]  # 60 indices: past one pass
+    assert got == [b[1].tolist() for b in itertools.islice(theirs, 12)]
+    for loader in (ours, theirs):
+        with pytest.raises(TypeError):
+            len(loader)
+
+
+def test_finite_unsized_sampler_ends_with_its_last_partial_batch():
+    loader = DataLoader(make_td(10), batch_size=4, sampler=(i for i in [9, 8, 7, 6, 5]))
+    assert [to_numpy(b[1].array).tolist() for b in loader] == [[9, 8, 7, 6], [5]]
+
+
+@pytest.mark.parametrize("bs", [0, -1, 2.5, 2.0, True, False, "3", None])
+def test_batch_size_checked_as_torch(bs):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=repr(bs).replace(".", r"\.")):
+        DataLoader(make_td(), batch_size=bs)
+    if bs is not None:  # torch's None turns automatic batching off; minigrad always batches
+        with pytest.raises(ValueError):
+            torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(4)), batch_size=bs)
+    assert len(DataLoader(make_td(10), batch_size=np.int64(3))) == 4

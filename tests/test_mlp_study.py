@@ -123,19 +123,42 @@ def test_bad_input_is_one_error_exit_2(tmp_path, args, facts):
     assert all(f in r.stderr for f in facts), r.stderr
 
 
+GOOD = {"key": "abc", "status": "finished", "best_val_error": 0.1, "last_val_error": 0.1, "val_curve": [0.2, 0.1],
+        "config": {"group": "width", "factor": "width", "value": 100, "seed": 0, "hidden": [100, 100], "epochs": 2}}
+
+
 def test_corrupted_results_folder_is_exit_2_and_loses_nothing(tmp_path):
     pytest.importorskip("ray.tune")
     rec_dir = tmp_path / "o" / "records"
     rec_dir.mkdir(parents=True)
-    good = {"key": "abc", "status": "finished", "config": {}, "best_val_error": 0.1}
-    (rec_dir / "abc.json").write_text(json.dumps(good))
+    (rec_dir / "abc.json").write_text(json.dumps(GOOD))
     (rec_dir / "bad.json").write_text("{ not json")
-    r = study(["--out", str(tmp_path / "o"), "--resume", *TINY], timeout=120)
+    r = study(["--out", str(tmp_path / "o"), *TINY], timeout=120)  # without --resume: names it, changes nothing
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "bad.json" in r.stderr and "corrupted" in r.stderr
-    assert json.loads((rec_dir / "abc.json").read_text()) == good
-    r = study(["--out", str(tmp_path / "o"), *TINY], timeout=120)  # without --resume: refuses to mix runs
-    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "bad.json" in r.stderr and "corrupted" in r.stderr and "--resume" in r.stderr
+    assert json.loads((rec_dir / "abc.json").read_text()) == GOOD and (rec_dir / "bad.json").exists()
+
+
+@pytest.mark.parametrize("bad", [
+    "{ not json", "[1, 2]", json.dumps({**GOOD, "key": "other"}), json.dumps({**GOOD, "status": "done"}),
+    json.dumps({**GOOD, "best_val_error": "low"}), json.dumps({**GOOD, "best_val_error": 7}),
+    json.dumps({k: v for k, v in GOOD.items() if k != "config"}),
+    json.dumps({**GOOD, "config": {**GOOD["config"], "hidden": "500-300"}}),
+    json.dumps({**GOOD, "val_curve": None}),
+])
+def test_bad_record_content_named_then_rerun_on_resume(tmp_path, bad, capsys):
+    """Valid JSON with bad content is caught on read (not by the report after every trial ran)."""
+    from experiments.mlp_study import UserError, load_records
+
+    rec_dir = tmp_path / "records"
+    rec_dir.mkdir()
+    (rec_dir / "abc.json").write_text(bad)
+    with pytest.raises(UserError, match="abc.json"):
+        load_records(str(tmp_path))
+    assert load_records(str(tmp_path), resume=True) == {}  # moved aside: its trial runs again
+    assert "abc.json" in capsys.readouterr().err and (rec_dir / "abc.corrupt").exists()
+    (rec_dir / "abc.json").write_text(json.dumps(GOOD))
+    assert load_records(str(tmp_path)) == {"abc": GOOD}
 
 
 def test_without_ray_says_how_to_install(tmp_path):

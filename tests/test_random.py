@@ -34,7 +34,8 @@ def pair(seed, use_generator):
 
 def test_issue_first_check():
     """rand(7) is the low 24 bits of mt19937's first 7 words * 2^-24; randint(0, 10) those words mod 10."""
-    mt = np.random.RandomState(0)._bit_generator  # legacy seeding is mt19937's init_genrand, as torch's
+    mt = np.random.MT19937()  # with RandomState(0)'s key: mt19937's init_genrand(0), as torch seeds it
+    mt.state = {"bit_generator": "MT19937", "state": {"key": np.random.RandomState(0).get_state()[1], "pos": 624}}
     words = mt.random_raw(8)
     minigrad.manual_seed(0)
     np.testing.assert_array_equal(minigrad.rand(7).numpy(), ((words[:7] & 0xFFFFFF) * 2.0**-24).astype(np.float32))

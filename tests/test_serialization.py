@@ -244,3 +244,40 @@ def test_tensor_pickle_and_copies_keep_what_torch_keeps():
     c = copy.deepcopy(w)
     assert c is not w and c.array is not w.array and minigrad.equal(c.grad, w.grad) and c.requires_grad
     assert copy.copy(w).array is w.array
+
+
+# ---- files that are not ours: each error names the file, what it found and what to do ------------------------
+def test_load_torch_pt_names_it_and_the_conversion(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save(torch.nn.Linear(2, 3).state_dict(), path)
+    with pytest.raises(ValueError, match="model.pt") as e:
+        minigrad.load(path)
+    assert "PyTorch" in str(e.value) and "from_torch_state_dict" in str(e.value)
+
+
+def test_load_plain_npz_names_its_arrays(tmp_path):
+    path = tmp_path / "plain.npz"
+    np.savez(path, weight=np.zeros(3), bias=np.ones(2))
+    with pytest.raises(ValueError, match="plain.npz") as e:
+        minigrad.load(str(path))
+    assert "numpy.load" in str(e.value) and "weight" in str(e.value) and "bias" in str(e.value)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 30])
+def test_load_truncated_archive_names_the_file(tmp_path, keep):
+    path = tmp_path / "cut.npz"
+    minigrad.save({"w": minigrad.tensor(np.arange(1000.0))}, path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[:int(len(raw) * keep) if keep < 1 else keep])
+    with pytest.raises(RuntimeError, match="cut.npz") as e:
+        minigrad.load(path)
+    assert "truncated" in str(e.value)
+
+
+def test_load_empty_and_foreign_files_name_them(tmp_path):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(pickle.UnpicklingError, match="empty.npz.*empty"):
+        minigrad.load(tmp_path / "empty.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(pickle.UnpicklingError, match="text.npz"):
+        minigrad.load(tmp_path / "text.npz")

@@ -5,6 +5,7 @@ reproducible and readable by a parity harness; the data itself stays on its back
 are gathered there with the permutation (no per-sample Python loop) whenever the dataset exposes
 its whole arrays (`_whole_arrays()`: TensorDataset, Subset of one, MNIST with batchable transforms).
 """
+import itertools
 import math
 from collections.abc import Mapping
 
@@ -93,15 +94,18 @@ class DataLoader:
     with `generator=` torch's sampler draws one more, unused, randperm as an epoch ends: drawn here at iter() too
     (torch skips it if the loop stops early).
     After iter(loader) `loader.order` holds that epoch's index order and `loader.batch_indices()` its split.
-    sampler: as torch's, an iterable of indices read anew each epoch (instead of shuffle).
+    sampler: as torch's, an iterable of indices read anew each epoch (instead of shuffle). One without a
+    length (an endless stream) is read lazily, batch by batch; then `order` stays None and len(loader) is a
+    TypeError, as in torch.
     device: backend the batches land on (default: where the data is; the default backend for datasets).
     num_workers / pin_memory are accepted for torch compatibility and ignored.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, seed=None,
                  collate_fn=None, device=None, num_workers=0, pin_memory=False, sampler=None):
-        if batch_size is None or int(batch_size) < 1:
-            raise ValueError(f"batch_size should be a positive integer, got {batch_size!r}")
+        # torch's check: 2.5 or True is a caller's mistake, not a batch size to round
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, numpy.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size!r}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True both choose the order; pass one of them "
                              "(a sampler that shuffles, or shuffle=True without a sampler)")
@@ -118,6 +122,9 @@ class DataLoader:
         self.epoch = 0
 
     def __len__(self):
+        if self.sampler is not None and not _sized(self.sampler):
+            raise TypeError(f"DataLoader: its sampler ({type(self.sampler).__name__}) has no len(): an endless "
+                            "stream of indices has no number of batches")
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
@@ -128,8 +135,7 @@ class DataLoader:
     def next_order(self):
         """Draw the next epoch's index order (int64 numpy array) and make it `self.order`."""
         n = len(self.dataset)
-        if not isinstance(self._rng, numpy.random.Generator):  # torch's _BaseDataLoaderIter._base_seed
-            self.base_seed = int(mg_random.random_words((), "int64", gen=self._rng))
+        self._draw_base_seed()
         if self.sampler is not None:
             self.order = numpy.fromiter((int(i) for i in self.sampler), dtype=numpy.int64)
             bad = self.order[(self.order < -n) | (self.order >= n)]
@@ -145,12 +151,21 @@ class DataLoader:
         self.epoch += 1
         return self.order
 
+    def _draw_base_seed(self):
+        """torch's _BaseDataLoaderIter draws a 64-bit `_base_seed` (for workers) from the generator each epoch."""
+        if not isinstance(self._rng, numpy.random.Generator):
+            self.base_seed = int(mg_random.random_words((), "int64", gen=self._rng))
+
     def batch_indices(self, order=None):
         """The epoch's order cut into batches (the last one partial unless drop_last)."""
         order = self.order if order is None else order
         return [order[i:i + self.batch_size] for i in range(0, self._stop(len(order)), self.batch_size)]
 
     def __iter__(self):
+        if self.sampler is not None and not _sized(self.sampler):
+            self.order, self.epoch = None, self.epoch + 1
+            self._draw_base_seed()
+            return self._iter_lazy(iter(self.sampler))
         order = self.next_order()  # drawn now, not at the first next(): the order is readable right away
         arrays = self._whole_arrays()
         if arrays is not None:  # the order goes to the arrays' device here, once per epoch, never per batch
@@ -171,6 +186,22 @@ class DataLoader:
         for i in range(0, self._stop(len(idx)), self.batch_size):
             sel = idx[i:i + self.batch_size]
             yield [Tensor._wrap(a[sel]) for a in arrays]
+
+    def _iter_lazy(self, it):
+        """Batches from an unsized sampler, read batch_size indices at a time (it may never end)."""
+        n = len(self.dataset)
+        arrays = self._whole_arrays()
+        while True:
+            sel = numpy.fromiter((int(i) for i in itertools.islice(it, self.batch_size)), dtype=numpy.int64)
+            if sel.size == 0 or (self.drop_last and sel.size < self.batch_size):
+                return
+            bad = sel[(sel < -n) | (sel >= n)]
+            if bad.size:
+                raise IndexError(f"DataLoader: the sampler gave index {int(bad[0])}, outside a dataset of {n} samples")
+            if arrays is not None:
+                yield from self._iter_whole(arrays, move(sel, name_of(get_array_module(arrays[0]))))
+            else:
+                yield from self._iter_generic(sel)
 
     def _iter_generic(self, order):
         collate = self.collate_fn or default_collate
@@ -269,6 +300,15 @@ def stratified_split(labels, fraction, seed=None):
         first.append(idx[:k])
         second.append(idx[k:])
     return _sorted_cat(first), _sorted_cat(second)
+
+
+def _sized(sampler):
+    """Whether len(sampler) works (torch's samplers, a list) or the sampler is an endless stream."""
+    try:
+        len(sampler)
+    except TypeError:
+        return False
+    return True
 
 
 def _sorted_cat(parts):

@@ -161,12 +161,12 @@ def _relu_backward(op, gy):
 
 def _linear_backward(op, gy):
     """LinearFunction.backward for a batch of one row: dW = gy^T x as an outer product (same bits as the GEMM)."""
-    W = op.W
-    if gy.size != W.shape[0] or W.size < 4096:
+    out_f, in_f = op.W_shape
+    if gy.size != out_f or out_f * in_f < 4096:
         return None
     gy2, x2, W = op.rows(gy)
     need = op.needs_input_grad
-    gx = (gy2 @ W).reshape(op.x.shape) if need[0] else None
+    gx = (gy2 @ W).reshape(op.x_shape) if need[0] else None
     gW = weight_grad(gy2, x2) if need[1] else None
     gb = gy2.sum(axis=0) if len(need) > 2 and need[2] else None
     return (gx, gW, gb)[:len(need)]

@@ -79,8 +79,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
                     break
                 fresh = tensor.__class__._wrap(xp.empty_like(result)).normal_(mean, std, generator=generator).array
                 result = xp.where(reject, fresh, result)
-            tensor.array[...] = result
-            return tensor
+            return tensor.copy_(tensor.__class__._wrap(result))
         log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
         result = tensor.uniform_(a, b, generator=generator).array.copy()
         pending = xp.ones(result.shape, dtype=bool)
@@ -90,8 +89,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
             accept = xp.log(u) <= -0.5 * ((cand - d(mean)) / d(std)) ** 2 - d(log_peak)
             result = xp.where(pending, cand, result)
             pending = pending & ~accept
-        tensor.array[...] = result
-    return tensor
+        return tensor.copy_(tensor.__class__._wrap(result))
 
 
 def constant_(tensor, val):

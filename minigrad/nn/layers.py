@@ -27,7 +27,10 @@ class LinearFunction(Function):
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} and {in_f}x{out_f})")
         if x.dtype != W.dtype or (b is not None and b.dtype != W.dtype):
             raise RuntimeError(_dtype_message(x.dtype, W.dtype, None if b is None else b.dtype))
-        self.x, self.W = x, W
+        need = self.needs_input_grad
+        self.x = x if need[1] else None  # dL/dW reads x and dL/dx reads W: keep only those (torch's addmm too)
+        self.W = W if need[0] else None
+        self.x_shape, self.W_shape = x.shape, W.shape
         if x.ndim != 2:  # torch's node for 1-D / batched input: the view after its addmm
             self.torch_name = "UnsafeViewBackward0" if b is not None or x.ndim > 1 else "SqueezeBackward4"
         elif b is None:
@@ -42,7 +45,7 @@ class LinearFunction(Function):
         # y = x W^T + b:  dL/dx = gy W,  dL/dW = gy^T x,  dL/db = sum over rows of gy
         gy2, x2, W = self.rows(gy)
         need = self.needs_input_grad
-        gx = (gy2 @ W).reshape(self.x.shape) if need[0] else None
+        gx = (gy2 @ W).reshape(self.x_shape) if need[0] else None
         gW = gy2.T @ x2 if need[1] else None
         gb = gy2.sum(axis=0) if len(need) > 2 and need[2] else None
         return (gx, gW, gb)[:len(need)]
@@ -51,8 +54,8 @@ class LinearFunction(Function):
         """gy and x as 2-D (rows, features), and W: what backward multiplies."""
         if not gy.flags.c_contiguous:  # broadcast (stride-0) grads would push numpy off BLAS
             gy = self.xp.ascontiguousarray(gy)
-        W = self.W
-        return gy.reshape(-1, W.shape[0]), self.x.reshape(-1, W.shape[1]), W
+        out_f, in_f = self.W_shape
+        return gy.reshape(-1, out_f), None if self.x is None else self.x.reshape(-1, in_f), self.W
 
 
 def _dtype_message(x, W, b):
@@ -68,6 +71,7 @@ class ReLUFunction(Function):
     """y = max(x, 0) elementwise."""
     torch_name = "ReluBackward0"
     kernel = "relu"
+    saves_output = True  # torch keeps the result; ours, the mask made from it: changing either in place is refused
 
     def forward(self, x):
         zero = x.dtype.type(0)  # not a Python 0: NumPy 1.x would widen a 0-d float32 x against it to float64
@@ -85,6 +89,7 @@ class ReLUFunction(Function):
 class LeakyReLUFunction(Function):
     """y = x if x > 0 else negative_slope * x."""
     torch_name = "LeakyReluBackward0"
+    saves_inputs = (0,)  # torch keeps x (ours, the mask from it)
 
     def __init__(self, negative_slope=0.01):
         self.slope = negative_slope

@@ -17,6 +17,7 @@ class Parameter(Tensor):
         self.grad = None
         self._ctx = None
         self.requires_grad = False
+        self._vc = [0]
         if requires_grad:
             self.requires_grad_(True)
 
@@ -225,6 +226,7 @@ class Module:
                 p.grad = None
             else:
                 p.grad.array[...] = 0
+                p.grad._vc[0] += 1
 
     # ---- state_dict --------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):

@@ -2,7 +2,7 @@
 undone by Function, not here."""
 from ..autograd import Function
 from ..tensor import Tensor
-from .compare import nograd_binary
+from .compare import lt, nograd_binary
 
 
 class Add(Function):
@@ -34,7 +34,9 @@ class Mul(Function):
     promote = True
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        need = self.needs_input_grad
+        self.a = a if need[1] else None  # keep only what the wanted gradients read, as torch's node
+        self.b = b if need[0] else None
         return a * b
 
     def backward(self, gy):
@@ -50,14 +52,14 @@ class Div(Function):
     float_only = True  # true division: int / int is float, as in torch
 
     def forward(self, a, b):
+        self.a = a if self.needs_input_grad[1] else None
         self.b = b
-        self.y = a / b
-        return self.y
+        return a / b
 
     def backward(self, gy):
         # d(a/b)/da = 1/b, d(a/b)/db = -(a/b)/b  (torch's order of operations)
         ga = gy / self.b if self.needs_input_grad[0] else None
-        gb = -gy * (self.y / self.b) if self.needs_input_grad[1] else None
+        gb = -gy * ((self.a / self.b) / self.b) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -67,8 +69,9 @@ class Pow(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.y = a ** b
-        return self.y
+        y = a ** b
+        self.y = y if self.needs_input_grad[1] else None  # only b's gradient reads it
+        return y
 
     def backward(self, gy):
         # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log(a)  (0 where a = 0 and b >= 0, as torch)
@@ -107,26 +110,30 @@ class MatMul(Function):
                 f"mat1 and mat2 shapes cannot be multiplied ({_fmt(a.shape)} and {_fmt(b.shape)}): "
                 f"the last dim of the first ({k_a}) must equal the first dim of the second ({k_b})"
             )
-        self.a, self.b = a, b
+        need = self.needs_input_grad
+        self.a = a if need[1] else None  # a's gradient reads b, b's reads a
+        self.b = b if need[0] else None
+        self.a_ndim, self.b_ndim = a.ndim, b.ndim
         # torch's node depends on the operand dims (torch.matmul dispatches to dot / mv / mm / bmm)
         self.torch_name = _MATMUL_NAMES.get((a.ndim, b.ndim), "UnsafeViewBackward0")
         return a @ b
 
     def backward(self, gy):
         # y = a @ b:  dL/da = gy @ b^T,  dL/db = a^T @ gy  (1-D operands treated as row / column)
-        a = self.a if self.a.ndim > 1 else self.a[None, :]
-        b = self.b if self.b.ndim > 1 else self.b[:, None]
         g = gy
-        if self.b.ndim == 1:  # restore the column first, so a 0-d gy (1-D @ 1-D) works too
+        if self.b_ndim == 1:  # restore the column first, so a 0-d gy (1-D @ 1-D) works too
             g = g[..., None]
-        if self.a.ndim == 1:
+        if self.a_ndim == 1:
             g = g[..., None, :]
-        ga = g @ b.swapaxes(-1, -2) if self.needs_input_grad[0] else None
-        gb = a.swapaxes(-1, -2) @ g if self.needs_input_grad[1] else None
-        if ga is not None and self.a.ndim == 1:
-            ga = ga[..., 0, :]
-        if gb is not None and self.b.ndim == 1:
-            gb = gb[..., 0]
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            b = self.b if self.b_ndim > 1 else self.b[:, None]
+            ga = g @ b.swapaxes(-1, -2)
+            ga = ga[..., 0, :] if self.a_ndim == 1 else ga
+        if self.needs_input_grad[1]:
+            a = self.a if self.a_ndim > 1 else self.a[None, :]
+            gb = a.swapaxes(-1, -2) @ g
+            gb = gb[..., 0] if self.b_ndim == 1 else gb
         return ga, gb
 
 
@@ -156,8 +163,20 @@ def mul(a, b):
     return Mul()(a, b)
 
 
-def div(a, b):
-    return Div()(a, b)
+def div(a, b, rounding_mode=None):
+    """a / b; rounding_mode 'trunc' or 'floor' rounds the quotient (no gradient then, as torch's zero one)."""
+    if rounding_mode is None:
+        return Div()(a, b)
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        q = floor_divide(a, b)
+        if q.dtype.kind == "f":
+            return Tensor._wrap(q.xp.trunc(Div()(a, b).detach().array))
+        # integers: floor rounds down; step back up where the exact quotient is negative and not whole
+        r, neg = remainder(a, b).array, (lt(a, 0) != lt(b, 0)).array
+        return Tensor._wrap(q.array + ((r != 0) & neg).astype(q.array.dtype))
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
 def pow(a, b):

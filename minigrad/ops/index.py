@@ -63,7 +63,7 @@ class Scatter(Function):
         # dL/dx = gy with the overwritten places zeroed;  dL/dsrc = gy.gather(dim, idx) (padded to src's shape)
         gx = gy.copy()
         gx[self.coords] = 0
-        if len(self.inputs) == 1:
+        if len(self.in_meta) == 1:
             return gx
         return gx, _pad_to(self.xp, gy[self.coords], self.in_meta[1][0])
 

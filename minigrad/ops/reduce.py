@@ -51,7 +51,7 @@ class Sum(Function):
         self.x_shape = x.shape
         if self.dim is not None:
             self.torch_name = "SumBackward1"  # torch's sum over dims
-        return x.sum(axis=self.axes, keepdims=self.keepdim)
+        return x.sum(axis=self.axes, keepdims=self.keepdim, dtype=_int_acc(x))
 
     def backward(self, gy):
         # d sum(x)/dx = 1 for every summed element
@@ -217,12 +217,95 @@ class CumSum(Function):
 
     def forward(self, x):
         self.axis = _axes(self.dim, x.ndim)[0] if x.ndim else None
-        return self.xp.cumsum(x, axis=self.axis).reshape(x.shape)
+        return _scan(self.xp.cumsum, x, self.axis)
 
     def backward(self, gy):
         # dL/dx_i = sum_{j >= i} gy_j: a cumulative sum from the end
         xp, a = self.xp, self.axis
-        return gy if a is None else xp.flip(xp.cumsum(xp.flip(gy, a), axis=a), a)
+        return gy if a is None else xp.flip(_scan(xp.cumsum, xp.flip(gy, a), a), a)
+
+
+class Prod(Function):
+    """Product over all elements or one dim."""
+    torch_name = "ProdBackward0"
+
+    def __init__(self, dim=None, keepdim=False):
+        self.dim, self.keepdim = dim, keepdim
+
+    def forward(self, x):
+        self.axes = _axes(self.dim, x.ndim)
+        if self.dim is not None:
+            self.torch_name = "ProdBackward1"
+        self.x = x
+        self.y = x.prod(axis=self.axes, keepdims=self.keepdim, dtype=_int_acc(x))
+        return self.y
+
+    def backward(self, gy):
+        # d prod(x)/dx_i = prod of the others: y / x_i where no x is 0, else the exclusive products (torch's)
+        xp, x = self.xp, self.x
+        g = _restore(gy, x.shape, self.axes, self.keepdim)
+        if xp.all(x != 0):
+            return g * (_restore(self.y, x.shape, self.axes, self.keepdim) / x)
+        axis = 0 if self.axes is None else self.axes[0]
+        flat = x.reshape(-1) if self.axes is None else x
+        before = _exclusive_cumprod(xp, flat, axis)
+        after = xp.flip(_exclusive_cumprod(xp, xp.flip(flat, axis), axis), axis)
+        return g * (before * after).reshape(x.shape)
+
+
+class CumProd(Function):
+    torch_name = "CumprodBackward0"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, x):
+        self.axis = _axes(self.dim, x.ndim)[0] if x.ndim else None
+        self.x = x
+        self.y = _scan(self.xp.cumprod, x, self.axis)
+        return self.y
+
+    def backward(self, gy):
+        # dL/dx_k = sum_{i >= k} gy_i y_i / x_k where no x is 0 (torch's formula); else the products without x_k
+        xp, a, x = self.xp, self.axis, self.x
+        if a is None:
+            return gy
+        if xp.all(x != 0):
+            return xp.flip(_scan(xp.cumsum, xp.flip(gy * self.y, a), a), a) / x
+        gx = xp.zeros_like(x)
+        n = x.shape[a]
+        for k in range(n):  # zeros: for each k, the running products with x_k left out (n passes)
+            others = xp.moveaxis(x, a, -1).copy()
+            others[..., k] = 1
+            p = xp.moveaxis(xp.cumprod(others, axis=-1), -1, a)
+            sl = [slice(None)] * x.ndim
+            sl[a] = slice(k, n)
+            total = (xp.moveaxis(gy, a, -1)[..., k:] * xp.moveaxis(p, a, -1)[..., k:]).sum(axis=-1)
+            sel = [slice(None)] * x.ndim
+            sel[a] = k
+            gx[tuple(sel)] = total
+        return gx
+
+
+def _int_acc(x):
+    """torch sums and multiplies bool and integer tensors in int64 (uint8 images: no wrap-around)."""
+    return "int64" if x.dtype.kind in "biu" else None
+
+
+def _scan(f, x, axis):
+    """cumsum / cumprod as torch's CPU kernel: integers in int64, float16/32 accumulated in float64 then rounded."""
+    if x.dtype.kind in "biu":
+        return f(x, axis=axis, dtype="int64").reshape(x.shape)
+    if x.dtype.itemsize < 8:
+        return f(x, axis=axis, dtype="float64").astype(x.dtype).reshape(x.shape)
+    return f(x, axis=axis).reshape(x.shape)
+
+
+def _exclusive_cumprod(xp, x, axis):
+    """[1, x0, x0 x1, ...] along axis: the product of everything before each element."""
+    shifted = xp.concatenate([xp.ones_like(xp.take(x, [0], axis=axis)), xp.take(x, range(x.shape[axis] - 1),
+                                                                               axis=axis)], axis=axis)
+    return xp.cumprod(shifted, axis=axis)
 
 
 class Norm(Function):
@@ -256,8 +339,22 @@ def _restore_shape(shape, axes, ndim):
 
 
 @torch_aliases
-def cumsum(x, dim):
-    return CumSum(dim)(x)
+def cumsum(x, dim, dtype=None):
+    return CumSum(dim)(x if dtype is None else x.to(dtype))
+
+
+@torch_aliases
+def cumprod(x, dim, dtype=None):
+    return CumProd(dim)(x if dtype is None else x.to(dtype))
+
+
+@torch_aliases
+def prod(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError("prod(): dim must be one int (torch's prod reduces one dim or all of them)")
+    return Prod(dim, keepdim)(x)
 
 
 @torch_aliases
@@ -279,7 +376,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     if x.dtype.kind != "f":
-        raise RuntimeError(
+        raise NotImplementedError(  # a RuntimeError too: older torch raised that
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {x.dtype}. Convert first, e.g. x.float().mean()"
         )

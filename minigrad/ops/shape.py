@@ -6,9 +6,13 @@ from ..tensor import Tensor, size_args
 
 class Reshape(Function):
     torch_name = "ViewBackward0"
+    is_view = True  # where NumPy can reshape without copying
 
     def __init__(self, shape):
         self.shape = shape
+
+    def view(self, a):
+        return a.reshape(self.shape)
 
     def forward(self, x):
         self.x_shape = x.shape
@@ -24,9 +28,13 @@ class Reshape(Function):
 
 class Permute(Function):
     torch_name = "PermuteBackward0"
+    is_view = True
 
     def __init__(self, axes):
         self.axes = axes
+
+    def view(self, a):
+        return a.transpose(self.axes)
 
     def forward(self, x):
         return x.transpose(self.axes)
@@ -41,9 +49,13 @@ class Permute(Function):
 
 class Expand(Function):
     torch_name = "ExpandBackward0"
+    is_view = True
 
     def __init__(self, shape):
         self.shape = shape
+
+    def view(self, a):
+        return get_array_module(a).broadcast_to(a, self.shape)
 
     def forward(self, x):
         return self.xp.broadcast_to(x, self.shape)
@@ -57,8 +69,14 @@ class GetItem(Function):
     torch_name = "SliceBackward0"
 
     def __init__(self, index):
-        self.index = index
         self.torch_name = _index_node_name(index)
+        self.is_view = not _is_advanced(index)  # ints, slices, None, ...: a view, as torch's
+        if self.is_view and not any(i is Ellipsis for i in (index if isinstance(index, tuple) else (index,))):
+            index = (index if isinstance(index, tuple) else (index,)) + (Ellipsis,)  # x[0] of a vector: a 0-d view
+        self.index = index
+
+    def view(self, a):
+        return a[self.index]
 
     def forward(self, x):
         self.x_shape = x.shape
@@ -180,7 +198,7 @@ def raw_index(index):
         return tuple(raw_index(i) for i in index)
     if isinstance(index, Tensor):
         return index.array
-    if isinstance(index, list):
+    if isinstance(index, (list, range)):
         import numpy
 
         return numpy.asarray([i.item() if isinstance(i, Tensor) else i for i in index])

@@ -71,6 +71,7 @@ class Abs(Function):
 
 
 class Clamp(Function):
+    saves_inputs = (0,)  # torch keeps x (ours, the mask from it)
     torch_name = "ClampBackward1"
 
     def __init__(self, lo, hi):

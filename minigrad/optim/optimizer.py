@@ -106,6 +106,7 @@ class Optimizer:
                     p.grad._ctx = None
                     p.grad.requires_grad = False
                     p.grad.array[...] = 0  # torch zeroes in place; each leaf's .grad owns its array
+                    p.grad._vc[0] += 1
 
     def step(self, closure=None):
         """One update of every parameter that has a .grad; returns closure() when given."""
@@ -116,6 +117,10 @@ class Optimizer:
         with kernels.batch():  # CuPy: all fused updates of this step leave in one launch (minigrad/kernels)
             for group in self.param_groups:
                 self._step_group(group)
+        for group in self.param_groups:  # the updates changed each parameter in place: count it, as torch
+            for p in group["params"]:
+                if p.grad is not None:
+                    p._vc[0] += 1
         return loss
 
     def _step_group(self, group):
