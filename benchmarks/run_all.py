@@ -17,7 +17,7 @@ import sys
 from benchmarks import common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal")
+NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng")
 DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "epoch": ["--rounds", "30"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
     "ops": ["--rounds", "10", "--iters", "50"],
@@ -25,6 +25,7 @@ DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "memory": ["--rounds", "3"],
     "scaling": ["--rounds", "3", "--n", "6000", "--n-small", "600"],
     "subnormal": ["--rounds", "10", "--iters", "20", "--train-epochs", "3"],
+    "rng": ["--rounds", "10", "--iters", "20"],
 }
 SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_check.py), numbers indicative
     "epoch": ["--rounds", "3"],
@@ -33,6 +34,7 @@ SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_c
     "memory": ["--rounds", "1"],
     "scaling": ["--rounds", "2", "--n", "6000", "--n-small", "600"],
     "subnormal": ["--rounds", "2", "--iters", "5", "--train-epochs", "1"],
+    "rng": ["--rounds", "3", "--iters", "5"],
 }
 QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
     "epoch": ["--rounds", "1", "--warmup", "0", "--n", "300"],
@@ -42,13 +44,14 @@ QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
     "scaling": ["--rounds", "1", "--warmup", "0", "--n", "128", "--n-small", "16", "--batch-sizes", "1", "64",
                 "--widths", "32", "64"],
     "subnormal": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "2000"],
+    "rng": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "1000"],
 }
 
 
 def plan(args):
     """[(name, argv)] for the benchmarks to run; --json/--plot only when writing outside benchmarks/out."""
     out = []
-    for name in args.only or NAMES:
+    for name in args.only or [n for n in NAMES if n != "rng" or args.device == "cpu"]:  # rng: CPU streams
         preset = QUICK if args.quick else SHORT if getattr(args, "short", False) else DEFAULTS
         argv = list(preset[name]) + ["--device", args.device]
         stem = common.out_name(name, args.device)
@@ -107,8 +110,8 @@ def section_rows(name, d, results_dir=HERE):
                          f"{r['torch']['median_s']:.3f}", _ratio(r["minigrad_numpy_update"])))
         return (head,
                 _table(["engine", "median s", "min-max s", "rounds", "ratio to torch (min-max)"], rows))
-    if name in ("ops", "overhead"):
-        r = d["results"] if name == "ops" else {"train step (tiny MLP, batch 1)": d["results"]}
+    if name in ("ops", "overhead", "rng"):
+        r = d["results"] if name != "overhead" else {"train step (tiny MLP, batch 1)": d["results"]}
         rows = [[op, f"{v['minigrad']['median_us']:.1f}", f"{v['torch']['median_us']:.1f}", _ratio(v["minigrad"])]
                 for op, v in r.items()]
         head = [(f"{op}, us", a, b, c) for op, a, b, c in rows]

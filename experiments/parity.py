@@ -12,12 +12,15 @@ chaotic drift (four draws of torch's, 2026-12-02: 0.80e-3 to 1.30e-3 on mlp-adam
 1.97e-3), so torch trains `band_realizations` float32 runs in the same lockstep, each from the same weights
 with 1 ulp added to 1% of them (another rounding realization), and the band uses the largest drift among them.
     python -m experiments.parity --runs mlp-adam,ffn-sgd --dtypes float64,float32 --epochs 1
+--from-seed (experiments/parity_seed.py): no weights copied, no masks replayed; each engine starts from the
+seed, shuffles with its own DataLoader and draws its own dropout masks; float64 agrees to 1e-12 at every step.
+    python -m experiments.parity --from-seed --runs ffn-sgd,mlp-adam --dtypes float64 --epochs 1
 """
 import argparse
 
 import numpy as np
 
-from experiments import common
+from experiments import common, parity_seed
 
 # ---- config --------------------------------------------------------------------------------------------------
 CONFIG = dict(
@@ -31,6 +34,8 @@ CONFIG = dict(
     n_val=6000,                # 54,000 training images, as the course's split
     check_every=50,            # float32: recompute gradients in torch from minigrad's state every N steps
     rtol64=1e-9,               # float64: per-step loss, relative
+    from_seed=False,           # True: both engines from the seed alone (own init, shuffles, dropout masks)
+    rtol_seed64=1e-12,         # ... and then float64 per-step losses agree to this, relative
     band_factor=2.0,           # float32: engines' drift <= 2 x torch's own float32-vs-float64 drift ...
     band_window=20,            # ... compared on 20-step means of the training loss ...
     band_realizations=3,       # ... the largest of this many torch float32 runs (1-ulp-perturbed starts)
@@ -289,6 +294,11 @@ def run(cfg):
     records = []
     for run_name in [r for r in cfg["runs"].split(",") if r]:
         for dtype in [d for d in cfg["dtypes"].split(",") if d]:
+            if cfg["from_seed"]:
+                rec = parity_seed.run_one_from_seed(cfg, RUNS[run_name], run_name, dtype)
+                rec["failures"] = parity_seed.verdict_from_seed(rec, cfg)
+                records.append(rec)
+                continue
             rec = run_one(cfg, run_name, dtype)
             ref64 = next((r for r in records if r["run"] == run_name and r["dtype"] == "float64"), None)
             rec["failures"] = verdict(rec, cfg, ref64)
@@ -363,6 +373,8 @@ def parse_args(argv=None):
                    help="folder with the IDX files (default: $MINIGRAD_DATA, then ./data)")
     p.add_argument("--out", type=common.nonempty_path, default=CONFIG["out"], help="folder for the JSON and figures")
     p.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
+    p.add_argument("--from-seed", action="store_true",
+                   help="each engine from the seed alone: own init, DataLoader shuffles and dropout masks (CPU)")
     return common.parse(p, argv, uses_torch=True)
 
 

@@ -250,25 +250,19 @@ def write_json(path, obj):
 
 def rng_state(E):
     """The engine's random state (dropout masks and initial weights draw from it) as plain data."""
-    if E.name == "torch":
-        s = {"cpu": E.lib.get_rng_state()}
-        if E.device == "cuda":
-            s["cuda"] = E.lib.cuda.get_rng_state()
-        return s
-    import minigrad.random
-
-    return {"numpy": minigrad.random.generator("numpy").bit_generator.state}
+    s = {"cpu": E.lib.get_rng_state()}  # minigrad's CPU generator is torch's, state bytes included (issue 20)
+    if E.name == "torch" and E.device == "cuda":
+        s["cuda"] = E.lib.cuda.get_rng_state()
+    return s
 
 
 def set_rng_state(E, s):
-    if E.name == "torch":
-        E.lib.set_rng_state(s["cpu"])
-        if "cuda" in s:
-            E.lib.cuda.set_rng_state(s["cuda"])
-        return
-    import minigrad.random
-
-    minigrad.random.generator("numpy").bit_generator.state = s["numpy"]
+    if "cpu" not in s:
+        raise RuntimeError("this checkpoint holds the random state minigrad had before it drew torch's streams "
+                           "(issue 20): it cannot resume the same run; start it again")
+    E.lib.set_rng_state(s["cpu"])
+    if E.name == "torch" and "cuda" in s:
+        E.lib.cuda.set_rng_state(s["cuda"])
 
 
 def savefig_atomic(fig, path):

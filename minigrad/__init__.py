@@ -15,10 +15,11 @@ from .tensor import Size, Tensor, is_tensor, numel  # noqa: F401
 from .ops.out import *  # noqa: F401,F403  (minigrad.add(a, b, out=c) ...: the out= forms, as torch's)
 from .creation import (  # noqa: F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones, ones_like, rand,
-    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
     BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
 )
-from .random import Generator, manual_seed, seed  # noqa: F401
+from .generator import Generator, default_generator, get_rng_state, set_rng_state  # noqa: F401
+from .random import initial_seed, manual_seed, seed  # noqa: F401
 from . import accelerator, backends, cuda  # noqa: F401  (torch.accelerator, torch.backends, torch.cuda)
 from .backends.cuda import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 from .accelerator import get_default_device, set_default_device  # noqa: F401
@@ -37,6 +38,7 @@ from . import nn, optim  # noqa: E402,F401  (minigrad.nn / minigrad.optim, as to
 from . import data, metrics, utils  # noqa: E402,F401
 from . import viz  # noqa: E402,F401  (minigrad.viz.draw(tensor): the graph behind it)
 from .nn.layers import leaky_relu, relu  # noqa: E402,F401  (torch.relu; the ops live with nn.ReLU, nn.LeakyReLU)
+from .sampling import bernoulli, multinomial  # noqa: E402,F401
 from .tensor_ops import setup_tensor  # noqa: E402
 
 setup_tensor()

@@ -109,12 +109,20 @@ def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
     return _finish(xp.full(x.shape, fill_value, dtype=d), requires_grad)
 
 
-def rand_like(x, dtype=None, device=None, requires_grad=False):
-    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad)
+def rand_like(x, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad,
+                generator=generator)
 
 
-def randn_like(x, dtype=None, device=None, requires_grad=False):
-    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad)
+def randn_like(x, *, generator=None, dtype=None, device=None, requires_grad=False):
+    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad,
+                 generator=generator)
+
+
+def randint_like(x, low=0, high=None, *, generator=None, dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, x.shape, generator=generator, dtype=dtype or x.dtype, device=device or x.backend)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -146,7 +154,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 
 def rand(*dims, size=None, dtype=None, device=None, requires_grad=False, generator=None):
-    """U[0, 1) samples from the backend's generator (seeded by minigrad.manual_seed)."""
+    """U[0, 1) samples: torch's numbers on the CPU (minigrad.manual_seed or generator=), CuPy's on the GPU."""
     d = _float_dtype(dtype)
     return _finish(random.uniform(_size(dims, size), 0.0, 1.0, d, backend_name(device), generator), requires_grad)
 
@@ -164,8 +172,11 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         m = mean.array if isinstance(mean, Tensor) else mean
         s = std.array if isinstance(std, Tensor) else std
         shape = numpy.broadcast_shapes(numpy.shape(m), numpy.shape(s))
-        z = random.normal(shape, 0.0, 1.0, like.array.dtype, like.backend, generator)
-        return Tensor._wrap((z * s + m).astype(like.array.dtype, copy=False))
+        if not isinstance(std, Tensor):  # torch: normal_(0, std), then add_(mean)
+            z = random.normal(shape, 0.0, float(std), like.array.dtype, like.backend, generator)
+            return Tensor._wrap((z + m).astype(like.array.dtype, copy=False))
+        z = random.normal(shape, 0.0, 1.0, like.array.dtype, like.backend, generator)  # torch: normal_(0, 1) ...
+        return Tensor._wrap((z * s + m).astype(like.array.dtype, copy=False))  # ... .mul_(std).add_(mean)
     if size is None:
         raise TypeError("normal(): with a number for mean and std, pass size=, as torch.normal(0.0, 1.0, size=(2, 3))")
     d = _float_dtype(dtype)
@@ -173,7 +184,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
                    requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None):
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None):
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as torch
         low, high, size = 0, low, high
     if high is None:
@@ -181,9 +192,9 @@ def randint(low, high=None, size=None, dtype=None, device=None):
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64
-    return Tensor._wrap(random.integers(low, high, size_args((size,)), d, backend_name(device)))
+    return Tensor._wrap(random.integers(low, high, size_args((size,)), d, backend_name(device), generator))
 
 
-def randperm(n, dtype=None, device=None):
-    p = random.permutation(int(n), backend_name(device))
+def randperm(n, *, generator=None, dtype=None, device=None):
+    p = random.permutation(int(n), backend_name(device), generator)
     return Tensor._wrap(p if dtype is None else p.astype(dtypes.as_dtype(dtype)))

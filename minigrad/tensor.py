@@ -506,18 +506,6 @@ class Tensor(TensorOps):
 
     clip_ = clamp_
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        from . import random
-
-        values = random.uniform(self.shape, a, b, self.dtype, self.backend, generator)
-        return self._apply_(lambda x: ops.mutate.copy(x, Tensor._wrap(values)))
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        from . import random
-
-        values = random.normal(self.shape, mean, std, self.dtype, self.backend, generator)
-        return self._apply_(lambda x: ops.mutate.copy(x, Tensor._wrap(values)))
-
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
         """In-place scatter: self[index[i][j]][j] = src[i][j] (dim 0), or = value."""
         return self._apply_(lambda x: ops.scatter(x, dim, index, src, value=value, reduce=reduce), src)

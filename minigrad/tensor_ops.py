@@ -152,7 +152,7 @@ def setup_tensor():
     global ops
     import importlib
 
-    from . import autograd
+    from . import autograd, sampling
     from . import ops as ops_module
     from .nn import layers
 
@@ -168,6 +168,7 @@ def setup_tensor():
     for name in METHODS:
         if not hasattr(Tensor, name):
             setattr(Tensor, name, _method(name))
+    sampling.setup(Tensor)  # uniform_, normal_, bernoulli_, multinomial, ...: torch's CPU streams
     Tensor.clip = _method("clip", "clamp")
     Tensor.clamp_min = _method("clamp_min")
     Tensor.clamp_max = _method("clamp_max")

@@ -193,9 +193,10 @@ def test_mnist_final_small(tmp_path):
     from experiments import mnist_final
     from minigrad.metrics import error_rate_ci
 
-    m = mnist_final.run(dict(limit=1000, epochs=1, hidden=(64,), out=str(tmp_path), no_progress=True))
+    # 16 steps: at 8 (limit=1000) seed 0 ends at 58% error in minigrad and in torch alike (torch's streams)
+    m = mnist_final.run(dict(limit=2000, epochs=1, hidden=(64,), out=str(tmp_path), no_progress=True))
     _files(tmp_path, "metrics.json", "curves.png", "comparison.md")
-    assert m["n_train"] == 1000 and m["test"]["n"] == 10000
+    assert m["n_train"] == 2000 and m["test"]["n"] == 10000
     assert m["test"]["error_rate"] < 0.5
     assert tuple(m["test"]["ci95_wilson"]) == error_rate_ci(m["test"]["errors"], 10000)[1:]
     table = (tmp_path / "comparison.md").read_text()

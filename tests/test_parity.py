@@ -78,3 +78,14 @@ def test_band_is_calibrated_on_the_largest_torch_rounding_draw():
     drawn = dict(rec, losses_torch_realizations=[[1.0 + 2e-3] * steps, [1.0 - 5e-4] * steps])
     assert parity.verdict(drawn, parity.CONFIG, ref64) == []  # 3e-3 <= 2 x 2e-3
     assert drawn["band"]["float32_rounding_drifts"] == pytest.approx([1e-3, 2e-3, 5e-4])
+
+
+@needs_data
+def test_from_seed_alone_float64_matches_torch_every_step(tmp_path):
+    """No weights copied, no masks replayed: each engine seeds, builds, shuffles and drops out on its own (CPU)."""
+    records = parity.run({"runs": "ffn-sgd,mlp-adam", "dtypes": "float64", "epochs": 1, "from_seed": True,
+                          "limit": 2000, "out": str(tmp_path), "no_progress": True})
+    for r in records:
+        assert r["steps"] == 20 and r["same_batches"]
+        assert r["max_rel_loss_diff"] <= 1e-12, r["max_rel_loss_diff"]
+        assert r["failures"] == []

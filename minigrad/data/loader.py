@@ -85,9 +85,15 @@ class LabelSubset(Subset):
 class DataLoader:
     """Batches of a dataset: lists of Tensors (x float, y int64 for MNIST), optionally shuffled per epoch.
 
-    shuffle order: `seed=` (or an int / numpy Generator as `generator=`) gives the loader its own
-    reproducible stream; otherwise the global one that minigrad.manual_seed seeds. After iter(loader)
-    `loader.order` holds that epoch's index order and `loader.batch_indices()` its per-batch split.
+    Random draws are torch's: each iter(loader) first draws a 64-bit base seed (torch's `_base_seed`, drawn even
+    without shuffle), then shuffle=True draws the order as torch's RandomSampler: randperm(n) from `generator=`
+    (a minigrad.Generator; an int or `seed=` makes one), or, without one, from a fresh Generator seeded by a
+    random_() draw of the global generator that minigrad.manual_seed seeds. So the same seed gives torch's batch
+    order, and the global stream moves on as torch's does. (A numpy Generator as `generator=` gives its own
+    permutation, not torch's order.) The order is drawn at iter(loader), torch draws it at the first next();
+    with `generator=` torch's sampler draws one more, unused, randperm as an epoch ends: drawn here at iter() too
+    (torch skips it if the loop stops early).
+    After iter(loader) `loader.order` holds that epoch's index order and `loader.batch_indices()` its split.
     sampler: as torch's, an iterable of indices read anew each epoch (instead of shuffle). One without a
     length (an endless stream) is read lazily, batch by batch; then `order` stays None and len(loader) is a
     TypeError, as in torch.
@@ -129,18 +135,26 @@ class DataLoader:
     def next_order(self):
         """Draw the next epoch's index order (int64 numpy array) and make it `self.order`."""
         n = len(self.dataset)
+        self._draw_base_seed()
         if self.sampler is not None:
             self.order = numpy.fromiter((int(i) for i in self.sampler), dtype=numpy.int64)
             bad = self.order[(self.order < -n) | (self.order >= n)]
             if bad.size:
                 raise IndexError(f"DataLoader: the sampler gave index {int(bad[0])}, outside a dataset of {n} samples")
         elif self.shuffle:
-            rng = self._rng if self._rng is not None else mg_random.generator("numpy")
-            self.order = numpy.asarray(rng.permutation(n), dtype=numpy.int64)
+            self.order = _permutation(n, self._rng, own_seed=True)
+            if self._rng is not None and not isinstance(self._rng, numpy.random.Generator):
+                # torch's RandomSampler then runs randperm(n)[:num_samples % n] = [] once its loop ends
+                _permutation(n, self._rng)
         else:
             self.order = numpy.arange(n, dtype=numpy.int64)
         self.epoch += 1
         return self.order
+
+    def _draw_base_seed(self):
+        """torch's _BaseDataLoaderIter draws a 64-bit `_base_seed` (for workers) from the generator each epoch."""
+        if not isinstance(self._rng, numpy.random.Generator):
+            self.base_seed = int(mg_random.random_words((), "int64", gen=self._rng))
 
     def batch_indices(self, order=None):
         """The epoch's order cut into batches (the last one partial unless drop_last)."""
@@ -150,6 +164,7 @@ class DataLoader:
     def __iter__(self):
         if self.sampler is not None and not _sized(self.sampler):
             self.order, self.epoch = None, self.epoch + 1
+            self._draw_base_seed()
             return self._iter_lazy(iter(self.sampler))
         order = self.next_order()  # drawn now, not at the first next(): the order is readable right away
         arrays = self._whole_arrays()
@@ -233,8 +248,7 @@ def random_split(dataset, lengths, generator=None, seed=None):
         lengths = counts
     if sum(lengths) != n:
         raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input dataset ({n})!")
-    rng = _make_rng(generator, seed) or mg_random.generator("numpy")
-    perm = numpy.asarray(rng.permutation(n), dtype=numpy.int64)
+    perm = _permutation(n, _make_rng(generator, seed))  # torch: randperm(n, generator=generator)
     offsets = numpy.cumsum([0] + lengths)
     return [Subset(dataset, perm[offsets[k]:offsets[k + 1]]) for k in range(len(lengths))]
 
@@ -302,16 +316,26 @@ def _sorted_cat(parts):
 
 
 def _make_rng(generator, seed):
-    """A numpy Generator from seed= or generator= (int or Generator); None means 'use the global one'."""
+    """A minigrad Generator from seed= or generator= (int or Generator; a numpy Generator is kept as it is);
+    None means 'use the global one'."""
     if seed is not None:
-        return numpy.random.default_rng(int(seed))
-    if generator is None:
-        return None
-    if isinstance(generator, (int, numpy.integer)):
-        return numpy.random.default_rng(int(generator))
-    if hasattr(generator, "permutation"):
+        return mg_random.Generator().manual_seed(int(seed))
+    if generator is None or isinstance(generator, (mg_random.Generator, numpy.random.Generator)):
         return generator
-    raise TypeError(f"generator must be an int seed or a numpy.random.Generator, got {type(generator).__name__}")
+    if isinstance(generator, (int, numpy.integer)):
+        return mg_random.Generator().manual_seed(int(generator))
+    raise TypeError(f"generator must be a minigrad.Generator, an int seed or a numpy.random.Generator, "
+                    f"got {type(generator).__name__}")
+
+
+def _permutation(n, rng, own_seed=False):
+    """torch's randperm(n, generator=rng) as int64; own_seed: torch's RandomSampler without a generator, which
+    seeds a fresh Generator with a random_() draw of the global one first."""
+    if isinstance(rng, numpy.random.Generator):
+        return numpy.asarray(rng.permutation(n), dtype=numpy.int64)
+    if rng is None and own_seed:
+        rng = mg_random.Generator().manual_seed(int(mg_random.random_words((), "int64")))
+    return mg_random.permutation(n, "numpy", rng)
 
 
 def _is_array(a):

@@ -1,7 +1,6 @@
 """In-place weight initialisers with torch's gain and fan formulas (torch.nn.init)."""
 import math
 
-from .. import random
 from ..autograd import no_grad
 
 
@@ -52,11 +51,45 @@ def _fill(tensor, array):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _fill(tensor, random.uniform(tensor.shape, float(a), float(b), tensor.dtype, tensor.backend))
+    """U(a, b): torch's numbers on the CPU for the same seed (minigrad/random.py)."""
+    with no_grad():
+        return tensor.uniform_(float(a), float(b), generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _fill(tensor, random.normal(tensor.shape, float(mean), float(std), tensor.dtype, tensor.backend))
+    with no_grad():
+        return tensor.normal_(float(mean), float(std), generator=generator)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """N(mean, std^2) cut to [a, b] by rejection, as torch 2.15: where [a, b] holds more than 0.3 of the mass,
+    draw normal_ and redraw a whole fresh normal_ tensor for the values outside until none is (torch's bits);
+    otherwise uniform proposals accepted when log U <= log pdf - log peak (same law, NumPy's log: not torch's bits)."""
+    def norm_cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    xp, d = tensor.xp, tensor.dtype.type
+    with no_grad():
+        if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+            lo, hi = float(d(a)), float(d(b))  # bounds in the tensor's dtype, as torch's new_tensor(a).item()
+            result = tensor.normal_(mean, std, generator=generator).array
+            while True:
+                reject = (result < lo) | (result > hi)
+                if not bool(reject.any()):
+                    break
+                fresh = tensor.__class__._wrap(xp.empty_like(result)).normal_(mean, std, generator=generator).array
+                result = xp.where(reject, fresh, result)
+            return tensor.copy_(tensor.__class__._wrap(result))
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+        result = tensor.uniform_(a, b, generator=generator).array.copy()
+        pending = xp.ones(result.shape, dtype=bool)
+        while bool(pending.any()):
+            cand = result if pending.all() else tensor.uniform_(a, b, generator=generator).array.copy()
+            u = tensor.__class__._wrap(xp.empty_like(result)).uniform_(generator=generator).array
+            accept = xp.log(u) <= -0.5 * ((cand - d(mean)) / d(std)) ** 2 - d(log_peak)
+            result = xp.where(pending, cand, result)
+            pending = pending & ~accept
+        return tensor.copy_(tensor.__class__._wrap(result))
 
 
 def constant_(tensor, val):
@@ -76,13 +109,13 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     a = math.sqrt(3.0) * std
-    return uniform_(tensor, -a, a)
+    return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -91,7 +124,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     bound = math.sqrt(3.0) * std  # torch's order of operations, so bounds match to the last bit
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -99,7 +132,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     if 0 in tensor.shape:
         return tensor
     gain = calculate_gain(nonlinearity, a)
-    return normal_(tensor, 0.0, gain / math.sqrt(_calculate_correct_fan(tensor, mode)))
+    return normal_(tensor, 0.0, gain / math.sqrt(_calculate_correct_fan(tensor, mode)), generator)
 
 
 def eye_(tensor):
@@ -109,6 +142,6 @@ def eye_(tensor):
 
 
 # torch's deprecated spellings without the trailing underscore
-uniform, normal, constant = uniform_, normal_, constant_
+uniform, normal, constant, trunc_normal = uniform_, normal_, constant_, trunc_normal_
 xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal = (
     xavier_uniform_, xavier_normal_, kaiming_uniform_, kaiming_normal_)
