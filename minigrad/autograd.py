@@ -93,10 +93,10 @@ class Function:
         if self.is_view:
             _track_view(out, ts[0], self)
         if needs:
-            self.next_functions = tuple(edge(t) for t in ts)
+            self.next_functions = tuple((t._ctx, t._out_nr) if t._ctx is not None else edge(t) for t in ts)
             self.inputs = ts  # the tensors themselves, for drawing the graph (minigrad.viz); freed by backward
             self.in_meta = [(t.array.shape, t.array.dtype) for t in ts]
-            self.saved_versions = _saved_versions(self, ts, xs, out)
+            self.saved_versions = _saved_versions(self, ts, xs, y, out)
             out._ctx = self
         return out
 
@@ -108,9 +108,9 @@ class Function:
 
     def _input_grads(self, gy):
         """Run backward, then un-broadcast and cast each gradient to its input's shape and dtype."""
-        for counter, version, what in self.saved_versions:
+        for counter, version, i in self.saved_versions:
             if counter[0] != version:
-                raise RuntimeError(_modified_message(self, what, counter[0], version))
+                raise RuntimeError(_modified_message(self, i, counter[0], version))
         gxs = kernels.backward(self, gy) if self.kernel is not None else None
         if gxs is None:
             gxs = self.backward(gy)
@@ -128,16 +128,16 @@ class Function:
             out.append(gx)
         return out
 
-    saved_versions = ()
+    saved_versions = saved_keys = ()
 
     def _free(self):
         """Drop the arrays forward saved so memory goes back, as torch does after backward. The node keeps its
         name, its edges and its settings, so a node that saved nothing can run again (as torch's)."""
-        self.__dict__.pop("inputs", None)
-        for k, v in list(self.__dict__.items()):
-            if _holds_array(v):
-                del self.__dict__[k]
-                self._freed = True
+        d = self.__dict__
+        d.pop("inputs", None)
+        for k in self.saved_keys:  # found when forward ran (_saved_versions)
+            d.pop(k, None)
+            self._freed = True
 
     def name(self):
         """torch's name for this node ('AddBackward0'); ops torch has no single node for keep ours."""
@@ -179,39 +179,56 @@ def edge(t):
     return None, 0
 
 
-def _holds_array(v):
-    if isinstance(v, (list, tuple)):
-        return any(_holds_array(a) for a in v)
+_NODE_KEYS = frozenset(("next_functions", "needs_input_grad", "in_meta", "inputs"))  # not saved data  # not saved data
+
+
+def _is_array(v):
     return type(v) is numpy.ndarray or (_cupy is not None and isinstance(v, _cupy.ndarray))
 
 
+def _holds_array(v):
+    """An array, or a list / tuple holding one: what a node saved for backward."""
+    if type(v) is tuple or type(v) is list:
+        for a in v:
+            if _is_array(a):
+                return True
+        return False
+    return _is_array(v)
+
+
 # ---- saved tensors and their versions (torch's SavedVariable) --------------------------------------------------------
-def _saved_versions(fn, ts, xs, out):
-    """(version counter, version now, what) for each input or output array the op kept for backward: backward
-    refuses to run if one of them was changed in place since (its counter moved on)."""
-    saved = []
-    y = out.array
+def _saved_versions(fn, ts, xs, y, out):
+    """(version counter, version now, input number or -1 for the output) for each input or output array the op
+    kept for backward: backward refuses to run if one of them was changed in place since (its counter moved on)."""
+    saved, keys = [], []
     keeps_y = fn.saves_output
-    for v in fn.__dict__.values():
-        if type(v) is not numpy.ndarray and (_cupy is None or not isinstance(v, _cupy.ndarray)):
+    for k, v in fn.__dict__.items():
+        tv = type(v)
+        if tv is not numpy.ndarray and (_cupy is None or tv is not _cupy.ndarray):
+            if (tv is tuple or tv is list) and k not in _NODE_KEYS and _holds_array(v):
+                keys.append(k)  # a tuple of arrays (scatter's coordinates): freed by backward too
             continue
-        view = v.base is not None
-        for i, (t, x) in enumerate(zip(ts, xs)):
-            if v is x or (view and fn.xp.may_share_memory(v, x)):
-                saved.append((t._vc, t._vc[0], (i, x.shape, x.dtype)))
+        keys.append(k)
         if v is y:
             keeps_y = True
+            continue
+        for i, x in enumerate(xs):
+            if v is x or (v.base is not None and fn.xp.may_share_memory(v, x)):
+                t = ts[i]
+                saved.append((t._vc, t._vc[0], i))
+                break
     for i in fn.saves_inputs:
-        t = ts[i]
-        saved.append((t._vc, t._vc[0], (i, t.array.shape, t.array.dtype)))
+        saved.append((ts[i]._vc, ts[i]._vc[0], i))
     if keeps_y:
         fn.saves_output = True
-        saved.append((out._vc, out._vc[0], (-1, y.shape, y.dtype)))
+        fn.out_meta = [(y.shape, y.dtype)]
+        saved.append((out._vc, out._vc[0], -1))
+    fn.saved_keys = keys
     return saved
 
 
-def _modified_message(fn, what, now, expected):
-    i, shape, dtype = what
+def _modified_message(fn, i, now, expected):
+    shape, dtype = fn.in_meta[i] if i >= 0 else fn.out_meta[0]
     who = f"input {i}" if i >= 0 else "the output"
     return (f"one of the variables needed for gradient computation has been modified by an inplace operation: "
             f"[{dtypes.of(dtype)} {list(shape)}], {who} of {fn.name()}, is at version {now}; expected version "
