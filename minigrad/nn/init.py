@@ -47,6 +47,7 @@ def _calculate_correct_fan(tensor, mode):
 def _fill(tensor, array):
     with no_grad():  # initialisers write into leaves that require grad, as torch's do
         tensor.array[...] = array
+    tensor._vc[0] += 1  # an in-place change, as torch's fill_ (a graph that saved the tensor refuses backward)
     return tensor
 
 
