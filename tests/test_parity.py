@@ -2,6 +2,7 @@
 import os
 
 import pytest
+import torch
 
 from experiments import parity
 from helpers import torch_device
@@ -81,6 +82,8 @@ def test_band_is_calibrated_on_the_largest_torch_rounding_draw():
 
 
 @needs_data
+@pytest.mark.skipif(tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2]) < (2, 15),
+                    reason="minigrad draws torch 2.15's streams; older torch draws other initial weights and masks")
 def test_from_seed_alone_float64_matches_torch_every_step(tmp_path):
     """No weights copied, no masks replayed: each engine seeds, builds, shuffles and drops out on its own (CPU)."""
     records = parity.run({"runs": "ffn-sgd,mlp-adam", "dtypes": "float64", "epochs": 1, "from_seed": True,
