@@ -28,6 +28,7 @@ from .grad_mode import is_inference_mode_enabled  # noqa: F401
 from . import function as _function  # noqa: E402
 
 # torch.autograd's names: minigrad.autograd.Function (the op base; subclass it torch's way), grad, backward, ...
+autograd.make_user_function = _function.make_user_function  # Function subclasses with a static forward(ctx, ...)
 autograd.grad, autograd.backward, autograd.Variable = _function.grad, _function.backward, _function.Variable
 autograd.gradcheck, autograd.function = gradcheck, _function
 autograd.FunctionCtx, autograd.once_differentiable = _function.FunctionCtx, _function.once_differentiable
@@ -41,6 +42,7 @@ from .nn.layers import leaky_relu, relu  # noqa: E402,F401  (torch.relu; the ops
 from .sampling import bernoulli, multinomial  # noqa: E402,F401
 from .tensor_ops import setup_tensor  # noqa: E402
 
-setup_tensor()
+ops.relu = relu  # x.relu() and minigrad.relu: ReLU's op lives with nn.ReLU (nn/layers.py), above the tensor core
+setup_tensor(_sys.modules[__name__ + ".tensor"], ops, creation, sampling)  # minigrad.tensor is also a function
 
 __version__ = "0.1.0"

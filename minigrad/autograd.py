@@ -7,13 +7,15 @@ leaf that requires grad, or None). Grad mode lives in minigrad/grad_mode.py, tor
 """
 import numpy
 
-from . import dtypes, kernels
+from . import dtypes
 from .backend import _cupy, get_array_module, name_of
+from .kernels import switch
 from .grad_mode import (  # noqa: F401  (torch.autograd.no_grad, ...)
     _state, enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
 )
 
 Tensor = as_operand = None  # set by tensor_ops.setup_tensor(): ops make Tensors, and Tensor runs ops
+make_user_function = None  # set by minigrad/function.py (torch's user-defined Function), which builds on this file
 
 # NumPy 1.x casts by value: a 0-d float32 result met with a Python float (sigmoid of a 0-d tensor, a loss sum / N)
 # comes out float64. NumPy 2 (NEP 50) and torch keep float32; Function narrows such results back.
@@ -44,7 +46,7 @@ class Function:
     float_only = False  # integer inputs are cast to the default float dtype (torch.exp(int) is float)
     differentiable = True
     changes_dtype = False  # only Cast widens a float on purpose; see _narrow_0d
-    kernel = None  # the name of a faster twin of forward/backward in minigrad/kernels, which picks it or not
+    forward_fast = backward_fast = None  # an op's compiled twin, beside its formula; None where it has none
     is_view = False  # the result may share the input's memory (x[1:], reshape, permute, expand), as torch's views
     saves_output = False  # torch's node keeps the result (ReluBackward0) where ours keeps a mask instead
     saves_inputs = ()  # inputs torch's node keeps where ours keeps something derived (LeakyReluBackward0: x)
@@ -56,36 +58,19 @@ class Function:
         import inspect
 
         if isinstance(inspect.getattr_static(cls, "forward"), staticmethod):  # torch's user API: forward(ctx, ...)
-            from .function import make_user_function
-
             make_user_function(cls)
 
     def __call__(self, *inputs):
-        ts = inputs
-        for x in inputs:
-            if not isinstance(x, Tensor):  # a Python/NumPy scalar operand: wrap it (rare path)
-                first = next((t for t in inputs if isinstance(t, Tensor)), None)
-                ts = [as_operand(t, first) for t in inputs]
-                break
+        ts = inputs if _all_tensors(inputs) else [as_operand(x, _first_tensor(inputs)) for x in inputs]
         if _cupy is not None:  # with numpy alone every array is on one backend
             _check_same_backend(ts, type(self).__name__)
-        needs = False
-        for t in ts:
-            if t._base is not None:
-                refresh_view(t)  # a view whose base changed in place since: its history follows the base's
-            if t.requires_grad:
-                needs = True
-        needs = needs and self.differentiable and _state.enabled
+        needs = _wants_grad(ts) and self.differentiable and _state.enabled
         # set before forward, so an op keeps only what the gradients asked for need (as torch's nodes)
         self.needs_input_grad = tuple(t.requires_grad for t in ts) if needs else _NO_GRAD[len(ts)]
-        xs = [t.array for t in ts]
-        if self.promote and len(xs) > 1 and xs[0].dtype != xs[1].dtype:
-            xs = _promote(ts, xs)
-        if self.float_only:
-            xs = [x if x.dtype.kind == "f" else x.astype(dtypes.get_default_dtype()) for x in xs]
-        self.xp = _xp(xs[0])
-        y = kernels.forward(self, xs) if self.kernel is not None else None
-        if y is None:
+        xs = _arrays(self, ts)
+        self.xp = get_array_module(xs[0])
+        y = self.forward_fast(*xs) if switch.on and self.forward_fast is not None else None
+        if y is None:  # no twin, twins off, or the twin declined: the formula
             y = self.forward(*xs)
         if _VALUE_BASED_CASTING and not self.changes_dtype:
             y = _narrow_0d(y, xs)
@@ -93,11 +78,7 @@ class Function:
         if self.is_view:
             _track_view(out, ts[0], self)
         if needs:
-            self.next_functions = tuple((t._ctx, t._out_nr) if t._ctx is not None else edge(t) for t in ts)
-            self.inputs = ts  # the tensors themselves, for drawing the graph (minigrad.viz); freed by backward
-            self.in_meta = [(t.array.shape, t.array.dtype) for t in ts]
-            self.saved_versions = _saved_versions(self, ts, xs, y, out)
-            out._ctx = self
+            _record(self, ts, xs, y, out)
         return out
 
     def forward(self, *xs):
@@ -111,7 +92,7 @@ class Function:
         for counter, version, i in self.saved_versions:
             if counter[0] != version:
                 raise RuntimeError(_modified_message(self, i, counter[0], version))
-        gxs = kernels.backward(self, gy) if self.kernel is not None else None
+        gxs = self.backward_fast(gy) if switch.on and self.backward_fast is not None else None
         if gxs is None:
             gxs = self.backward(gy)
         if not isinstance(gxs, tuple):
@@ -239,7 +220,7 @@ def _modified_message(fn, i, now, expected):
 def _track_view(out, x, op):
     """Make `out` a view of x's base when its array shares x's memory (NumPy's reshape may copy)."""
     y, a = out.array, x.array
-    if y.base is None or not _xp(a).may_share_memory(y, a):
+    if y.base is None or not get_array_module(a).may_share_memory(y, a):
         return
     out._base = x._base if x._base is not None else x
     out._view_ops = (x._view_ops if x._base is not None else ()) + (op,)
@@ -259,7 +240,7 @@ def refresh_view(t):
         node.next_functions = (edge(base),)
         node.needs_input_grad = (True,)
         node.in_meta = [(base.array.shape, base.array.dtype)]
-        node.xp, node.inputs = _xp(base.array), (base,)
+        node.xp, node.inputs = get_array_module(base.array), (base,)
         t._ctx, t._out_nr, t.requires_grad = node, 0, True
 
 
@@ -304,6 +285,48 @@ class CopySlices(Function):
 
 
 # ---- helpers of __call__ ---------------------------------------------------------------------------------------------
+def _all_tensors(inputs):
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            return False
+    return True
+
+
+def _first_tensor(inputs):
+    """The tensor a Python/NumPy scalar operand is wrapped like (its backend and dtype rules)."""
+    return next((t for t in inputs if isinstance(t, Tensor)), None)
+
+
+def _wants_grad(ts):
+    """True if an input requires grad. A view whose base was changed in place since gets the base's history."""
+    needs = False
+    for t in ts:
+        if t._base is not None:
+            refresh_view(t)
+        if t.requires_grad:
+            needs = True
+    return needs
+
+
+def _arrays(fn, ts):
+    """The inputs' arrays as the op computes on them: promoted to one dtype, or cast to float, where it asks."""
+    xs = [t.array for t in ts]
+    if fn.promote and len(xs) > 1 and xs[0].dtype != xs[1].dtype:
+        xs = _promote(ts, xs)
+    if fn.float_only:
+        xs = [x if x.dtype.kind == "f" else x.astype(dtypes.get_default_dtype()) for x in xs]
+    return xs
+
+
+def _record(fn, ts, xs, y, out):
+    """Make fn out's node, as torch's: its edges (next_functions), and what it saved with their versions."""
+    fn.next_functions = tuple((t._ctx, t._out_nr) if t._ctx is not None else edge(t) for t in ts)
+    fn.inputs = ts  # the tensors themselves, for drawing the graph (minigrad.viz); freed by backward
+    fn.in_meta = [(t.array.shape, t.array.dtype) for t in ts]
+    fn.saved_versions = _saved_versions(fn, ts, xs, y, out)
+    out._ctx = fn
+
+
 def _narrow_0d(y, xs):
     """A 0-d float result wider than every float input back to the widest input float dtype (NumPy 1.x only)."""
     if getattr(y, "ndim", None) != 0 or y.dtype.kind != "f":
@@ -321,12 +344,6 @@ def _promote(ts, xs):
     for x, s in zip(xs[1:], scalar_like[1:]):
         want = dtypes.promote_types(want, x.dtype, scalar_like[0] and want == xs[0].dtype, s)
     return [x if x.dtype == want else x.astype(want) for x in xs]
-
-
-def _xp(a):
-    """numpy or cupy for array a (backend.get_array_module, without the call for a host array). Not a fast path
-    inside get_array_module: a NumPy training step then never enters backend.py (tests/test_learner_path.py)."""
-    return numpy if type(a) is numpy.ndarray else get_array_module(a)
 
 
 def _check_same_backend(ts, opname):
@@ -369,7 +386,7 @@ _FREED_MSG = (
 
 def seed_grad(root, gradient, what="grad can be implicitly created only for scalar outputs"):
     """The gradient a backward starts from: ones for a one-element output, else `gradient` checked against it."""
-    xp = _xp(root.array)
+    xp = get_array_module(root.array)
     if gradient is None:
         if root.array.size != 1:
             raise RuntimeError(
@@ -454,4 +471,4 @@ def _accumulate(t, g, handed_out):
         handed_out.add(id(g))
         t.grad = Tensor._wrap(g)
     else:  # asarray: NumPy returns a scalar, not a 0-d array, for 0-d + 0-d, and .grad.zero_() needs an array
-        t.grad.array = _xp(g).asarray(t.grad.array + g)
+        t.grad.array = get_array_module(g).asarray(t.grad.array + g)

@@ -2,7 +2,7 @@
 import warnings
 from contextlib import contextmanager
 
-from . import backend, device_checks
+from . import backend, kernels
 
 
 def is_available():
@@ -17,7 +17,7 @@ def device_count():
 def synchronize():
     if is_available():
         backend.cupy.cuda.Device().synchronize()
-        device_checks.sync()
+        backend.sync_checks()
 
 
 # manual_seed / manual_seed_all (torch.cuda's): minigrad/random.py sets them here, since one seed serves every
@@ -65,26 +65,22 @@ class CUDAGraph:
 
 def is_capturing():
     """True inside `with minigrad.cuda.graph(...)`: the fused-kernel dispatch refuses optimizer steps there."""
-    from . import kernels
-
-    return bool(kernels._state.get("capturing"))
+    return kernels.is_capturing()
 
 
 @contextmanager
 def graph(cuda_graph, stream=None):
     """Capture the GPU work of the body into `cuda_graph` (nothing runs until g.replay()). Run the body once
     eagerly first so kernels compile and buffers exist. Raises GraphCaptureError when CUDA refuses the capture."""
-    from . import kernels
-
     if not is_available():
         raise backend.require_cupy_error()
     cp = backend._cupy
-    if kernels._state.get("capturing"):
+    if kernels.is_capturing():
         raise RuntimeError("minigrad.cuda.graph: captures cannot be nested")
     pool = cp.cuda.MemoryPool()  # private, as torch's graph pool: freed buffers never go to other arrays
     s = stream if stream is not None else cp.cuda.Stream(non_blocking=True)
     s.wait_event(cp.cuda.get_current_stream().record())  # capture after the work already queued
-    kernels._state["capturing"] = True
+    kernels.set_capturing(True)
     try:
         with cp.cuda.using_allocator(pool.malloc), s:
             s.begin_capture()
@@ -100,7 +96,7 @@ def graph(cuda_graph, stream=None):
             except Exception as e:
                 raise GraphCaptureError(_refused(e)) from e
     finally:
-        kernels._state["capturing"] = False
+        kernels.set_capturing(False)
     cuda_graph._graph, cuda_graph._pool = g, pool
 
 

@@ -4,12 +4,14 @@ from collections import namedtuple
 
 import numpy
 
-from . import device_checks, dtypes
-from .autograd import CopySlices, edge, refresh_view, run_backward
+from . import dtypes
+from .autograd import refresh_view, run_backward
 from .grad_mode import _state
+from .tensor_convert import ConvertOps
+from .tensor_inplace import InPlaceOps
 from .tensor_ops import TensorOps
 from .backend import (
-    Device, backend_name, get_array_module, get_default_backend, get_xp, name_of, parse_to, to_numpy,
+    Device, get_array_module, get_default_backend, get_xp, name_of, to_numpy,
 )
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -102,7 +104,7 @@ def as_operand(x, like):
     return Tensor._wrap(_infer_array(x, None, xp))
 
 
-class Tensor(TensorOps):
+class Tensor(TensorOps, InPlaceOps, ConvertOps):
     """An n-d array with reverse-mode autodiff, shaped like torch.Tensor."""
 
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
@@ -318,251 +320,6 @@ class Tensor(TensorOps):
     def clone(self):
         return ops.clone(self)
 
-    # ---- conversion -------------------------------------------------------------------------
-    def item(self):
-        if self.array.size != 1:
-            raise RuntimeError(f"a Tensor with {self.array.size} elements cannot be converted to Scalar")
-        device_checks.sync()  # a sync point: raise what the device-side checks found
-        return self.array.reshape(()).item()
-
-    def tolist(self):
-        return to_numpy(self.array).tolist()
-
-    def numpy(self, force=False):
-        if self.requires_grad and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if self.backend == "cupy" and not force:
-            raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory "
-                            "first.")
-        return to_numpy(self.array)
-
-    def __array__(self, dtype=None, copy=None):
-        a = self.numpy()
-        return a if dtype is None else a.astype(dtype)
-
-    def to(self, *args, **kwargs):
-        """to(device), to(dtype) or to(device, dtype); 'cpu'/'numpy' and 'cuda'/'cupy' name the backends."""
-        device, dtype = parse_to(args, kwargs, "to")
-        out = self
-        if dtype is not None:
-            out = ops.cast(out, dtypes.as_dtype(dtype))
-        if device is not None and backend_name(device) != out.backend:
-            out = ops.move_to(out, backend_name(device))
-        return out
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda")
-
-    def type(self, dtype=None):
-        """x.type() -> 'torch.FloatTensor' (torch's legacy names); x.type(dtype or name) converts."""
-        if dtype is None:
-            cuda = "cuda." if self.backend == "cupy" else ""
-            return f"torch.{cuda}{dtypes.TENSOR_TYPE_NAMES.get(self.dtype, str(self.dtype))}"
-        return self.to(dtypes.as_dtype(dtype))
-
-    def type_as(self, other):
-        return self.to(other.dtype)
-
-    def float(self):
-        return self.to(dtypes.float32)
-
-    def double(self):
-        return self.to(dtypes.float64)
-
-    def half(self):
-        return self.to(dtypes.float16)
-
-    def long(self):
-        return self.to(dtypes.int64)
-
-    def int(self):
-        return self.to(dtypes.int32)
-
-    def bool(self):
-        return self.to(dtypes.bool)
-
-    def __float__(self):
-        return builtins.float(self.item())
-
-    def __int__(self):
-        return builtins.int(self.item())
-
-    def __index__(self):
-        if self.dtype.kind not in "iu":
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return builtins.int(self.item())
-
-    def __bool__(self):
-        if self.array.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.array.size} values is ambiguous")
-        return builtins.bool(self.item())
-
-    def __format__(self, spec):
-        if self.array.size == 1 and self.ndim == 0:
-            return format(self.item(), spec)
-        return format(repr(self), spec)
-
-    def __repr__(self):
-        from .printing import tensor_repr
-
-        device = "device='cuda:0'" if self.backend == "cupy" else None
-        grad = f"grad_fn=<{self._ctx.name()}>" if self._ctx is not None else (
-            "requires_grad=True" if self.requires_grad else None)
-        return tensor_repr(to_numpy(self.array), dtypes.get_default_dtype(), device, grad)
-
-    # ---- in place, as torch: views see the change, the version counter counts it, autograd records it -------------
-    def _apply_(self, f, *operands):
-        """self := f(self), in self's own storage. f computes the new value out of place with the ops (so their
-        backward is the gradient); with grad on, it reads a snapshot of the old value, which its node may keep."""
-        if self._base is not None:
-            refresh_view(self)
-        if self._inference and not _state.inference:
-            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed: "
-                               "clone() it outside inference_mode first.")
-        record = _state.enabled and (self.requires_grad or any(
-            isinstance(o, Tensor) and o.requires_grad for o in operands))
-        if not record:
-            self._write(f(Tensor._wrap(self.array)).array)
-            return self
-        base = self._base
-        if base is None and self._ctx is None and self.requires_grad:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation: wrap the "
-                               "update in `with minigrad.no_grad():`, or use the out-of-place form (x = x + 1).")
-        if base is not None and base._ctx is None and base.requires_grad:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation: "
-                               "wrap it in `with minigrad.no_grad():`, or change a clone() of the leaf.")
-        old = Tensor._wrap(self.array.copy(), self.requires_grad)  # the value before, for nodes that keep it
-        old._ctx, old._out_nr = self._ctx, self._out_nr
-        new = f(old)
-        if base is None:
-            self._write(new.array)
-            self._ctx, self._out_nr, self.requires_grad = new._ctx, new._out_nr, new.requires_grad
-            _rebind_output(new, self)
-            return self
-        base_edge, base_grad = edge(base), base.requires_grad  # the base's history before the change
-        self._write(new.array)  # through the view, into the base's storage
-        node = CopySlices(self._view_ops, base.array.shape)
-        node.xp, node.next_functions, node.inputs = self.xp, (base_edge, edge(new)), (base, new)
-        node.needs_input_grad = (base_grad, new.requires_grad)
-        node.in_meta = [(base.array.shape, base.array.dtype), (self.array.shape, self.array.dtype)]
-        base._ctx, base._out_nr, base.requires_grad = node, 0, True
-        refresh_view(self)  # the view's history is now a view of the base's new one
-        return self
-
-    def _write(self, y):
-        """Store y (the op's result) in self's array, which keeps its shape and dtype, and count the change."""
-        a = self.array
-        if y.shape != a.shape:
-            raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(y.shape)}: "
-                               "an in-place op cannot grow its tensor; use the out-of-place form")
-        if y.dtype != a.dtype and not _can_cast(y.dtype, a.dtype):
-            raise RuntimeError(f"result type {dtypes.scalar_name(y.dtype)} can't be cast to the desired output type "
-                               f"{dtypes.scalar_name(a.dtype)}: convert the tensor first (e.g. x = x.float())")
-        if 0 in a.strides and a.size > 1 and any(s == 0 and n > 1 for s, n in zip(a.strides, a.shape)):
-            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
-                               "single memory location. Please clone() the tensor before performing the operation.")
-        a[...] = y
-        self._vc[0] += 1
-
-    def _raw(self, other):
-        if isinstance(other, Tensor):
-            if other.backend != self.backend:
-                raise RuntimeError(
-                    f"expected both tensors on the same device, got {self.backend} and {other.backend}"
-                )
-            return other.array
-        return other
-
-    def zero_(self):
-        return self._apply_(ops.mutate.zero)
-
-    def fill_(self, value):
-        return self._apply_(lambda x: ops.mutate.fill(x, value), value)
-
-    def copy_(self, src, non_blocking=False):
-        src = src.to(self.device) if isinstance(src, Tensor) else src
-        return self._apply_(lambda x: ops.mutate.copy(x, src), src)
-
-    def add_(self, other, alpha=1):
-        return self._apply_(lambda x: ops.add(x, other if alpha == 1 else other * alpha), other)
-
-    def sub_(self, other, alpha=1):
-        return self._apply_(lambda x: ops.sub(x, other if alpha == 1 else other * alpha), other)
-
-    def mul_(self, other):
-        return self._apply_(lambda x: ops.mul(x, other), other)
-
-    def div_(self, other, rounding_mode=None):
-        return self._apply_(lambda x: ops.div(x, other, rounding_mode=rounding_mode), other)
-
-    def pow_(self, exponent):
-        return self._apply_(lambda x: ops.pow(x, exponent), exponent)
-
-    def clamp_(self, min=None, max=None):
-        return self._apply_(lambda x: ops.clamp(x, min, max), min, max)
-
-    clip_ = clamp_
-
-    def scatter_(self, dim, index, src=None, value=None, reduce=None):
-        """In-place scatter: self[index[i][j]][j] = src[i][j] (dim 0), or = value."""
-        return self._apply_(lambda x: ops.scatter(x, dim, index, src, value=value, reduce=reduce), src)
-
-    def scatter_add_(self, dim, index, src):
-        return self._apply_(lambda x: ops.scatter_add(x, dim, index, src), src)
-
-    def masked_fill_(self, mask, value):
-        return self._apply_(lambda x: ops.masked_fill(x, mask, value), value)
-
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
-
-    def __ipow__(self, other):
-        return self.pow_(other)
-
-    def __ifloordiv__(self, other):
-        return self._apply_(lambda x: ops.floor_divide(x, other), other)
-
-    def __imod__(self, other):
-        return self._apply_(lambda x: ops.remainder(x, other), other)
-
-    def __iand__(self, other):
-        return self._apply_(lambda x: x & other)
-
-    def __ior__(self, other):
-        return self._apply_(lambda x: x | other)
-
-    def __ixor__(self, other):
-        return self._apply_(lambda x: x ^ other)
-
-    def __setitem__(self, index, value):
-        """x[index] = value, as torch: a basic index writes through a view (CopySlices), an advanced one is
-        index_put_; either records a gradient when x or value requires grad."""
-        if self._base is not None:
-            refresh_view(self)
-        if not (_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value.requires_grad))):
-            if self._inference and not _state.inference:
-                raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.")
-            self.array[ops.raw_index(index)] = self._raw(value.to(self.device) if isinstance(value, Tensor)
-                                                         else value)
-            self._vc[0] += 1
-            return
-        if ops.mutate.is_basic_index(index):
-            self[index].copy_(value)
-        else:
-            self._apply_(lambda x: ops.mutate.index_put(x, index, value), value)
-
     def __getitem__(self, index):
         return ops.getitem(self, index)
 
@@ -572,26 +329,6 @@ ops = None  # minigrad.ops, set by tensor_ops.setup_tensor() (ops import this mo
 
 _NOT_PICKLED = {"array", "grad", "_ctx", "requires_grad", "_vc", "_base", "_view_ops", "_view_version", "_out_nr",
                 "_acc"}
-
-
-def _can_cast(src, dst):
-    """torch's rule for writing a result into a tensor in place: no float into an integer, nothing else into bool."""
-    if src.kind == "f" and dst.kind in "biu":
-        return False
-    return not (dst.kind == "b" and src.kind != "b")
-
-
-def _rebind_output(new, t):
-    """An in-place op's node kept its result's array (exp_ keeps exp(x)): point it at t's storage, which now holds
-    those values, so the node follows t's later in-place changes as torch's does."""
-    fn = new._ctx
-    if fn is None or not fn.saves_output or new.array.dtype != t.array.dtype:
-        return
-    for k, v in fn.__dict__.items():
-        if v is new.array:
-            fn.__dict__[k] = t.array
-    fn.saved_versions = [(t._vc, t._vc[0], what) if counter is new._vc else (counter, version, what)
-                         for counter, version, what in fn.saved_versions]
 
 
 def is_tensor(obj):

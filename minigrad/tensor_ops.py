@@ -1,7 +1,7 @@
 """Tensor's operators (+ - * / @ **, comparisons, & | ~) and the methods that forward to minigrad.ops."""
-from . import dtypes
+from . import autograd, dtypes, tensor_convert, tensor_inplace
 
-ops = None  # minigrad.ops, set by setup_tensor()
+ops = _creation = None  # minigrad.ops and minigrad.creation, set by setup_tensor()
 
 
 class TensorOps:
@@ -136,32 +136,25 @@ def _inplace(name):
 def _new(factory):
     """x.new_zeros(...) and friends: the factory with x's dtype and device unless given (torch's Tensor.new_*)."""
     def method(self, *args, dtype=None, device=None, requires_grad=False):
-        from . import creation
-
-        fn = getattr(creation, factory)
+        fn = getattr(_creation, factory)
         return fn(*args, dtype=dtype or self.dtype, device=device or self.backend, requires_grad=requires_grad)
 
     method.__name__ = "new_" + factory
     return method
 
 
-def setup_tensor():
+def setup_tensor(tensor, ops_module, creation, sampling):
     """The one place that wires Tensor and the ops together, as DeZero's setup_variable(): every op makes Tensors
     (autograd.Function) and every Tensor operator or method runs an op, so neither module can import the other at
-    its top. minigrad/__init__.py calls this once, after importing tensor, ops and nn."""
-    global ops
-    import importlib
-
-    from . import autograd, sampling
-    from . import ops as ops_module
-    from .nn import layers
-
-    tensor = importlib.import_module(__package__ + ".tensor")  # the module: minigrad.tensor is also a function
+    its top. minigrad/__init__.py calls this once with the modules (tensor, ops, creation, sampling), after
+    importing them (and giving ops nn's relu)."""
+    global ops, _creation
 
     Tensor = tensor.Tensor
     autograd.Tensor, autograd.as_operand = Tensor, tensor.as_operand
-    ops = tensor.ops = ops_module
-    ops.relu = layers.relu  # torch.relu: the op lives with nn.ReLU
+    tensor_inplace.Tensor = Tensor
+    ops = tensor.ops = tensor_inplace.ops = tensor_convert.ops = ops_module
+    _creation = creation
     for name in INPLACE:
         if not hasattr(Tensor, name + "_"):
             setattr(Tensor, name + "_", _inplace(name))

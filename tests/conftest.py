@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import minigrad
-import minigrad.device_checks  # noqa: F401
+import minigrad.backend  # noqa: F401
 import minigrad.kernels  # noqa: F401  (the switch the double turns off)
 import minigrad.random  # noqa: F401
 from minigrad.backend import cupy_available
@@ -30,8 +30,8 @@ def install_cupy_double(monkeypatch):
     device check of its own (one this test never synced must not fail the next test)."""
     from cupy_double import cupy as double
 
-    monkeypatch.setitem(minigrad.kernels._state, "enabled", False)
-    monkeypatch.setattr(minigrad.device_checks, "_pending", {})
+    monkeypatch.setattr(minigrad.kernels.switch, "on", False)
+    monkeypatch.setattr(minigrad.backend, "_pending", {})
 
     real = (minigrad.backend._cupy, minigrad.backend.cupy)
     for name, mod in list(sys.modules.items()):

@@ -13,14 +13,15 @@ from hypothesis import strategies as st
 import minigrad
 import minigrad.optim as optim
 from minigrad import kernels
+from minigrad.kernels import subnormal
 
 F32 = np.float32
-N = 600  # > kernels.SAMPLES, so the kernel samples with a stride
+N = 600  # > subnormal.SAMPLES, so the kernel samples with a stride
 
 
 def needs_exact_path():
-    if not kernels.SUBNORMALS_SLOW:
-        pytest.skip("the exact subnormal loop runs on x86 only (kernels.SUBNORMALS_SLOW)")
+    if not subnormal.SUBNORMALS_SLOW:
+        pytest.skip("the exact subnormal loop runs on x86 only (subnormal.SUBNORMALS_SLOW)")
 
 
 @contextmanager
@@ -28,17 +29,19 @@ def paths():
     """The list of loops adam_f32 ran (True = exact subnormal path); skips without Numba."""
     if not kernels.available():
         pytest.skip(f"fused kernels unavailable here: {kernels.status()}")
-    ran, saved = [], dict(kernels._state)
+    ran, saved, on = [], dict(kernels._state), kernels.switch.on
     f32 = saved["cpu"]["adam_f32"]
 
     def spy(*args):
         ran.append(bool(f32(*args)))
 
-    kernels._state.update(enabled=True, cpu={**saved["cpu"], "adam_f32": spy})
+    kernels._state.update(cpu={**saved["cpu"], "adam_f32": spy})
+    kernels.switch.on = True
     try:
         yield ran
     finally:
         kernels._state.update(saved)
+        kernels.switch.on = on
 
 
 def lanes(rng, quiet, step_size):
@@ -156,8 +159,8 @@ def test_flush_to_zero_mode_takes_the_plain_loop():
 
 def test_where_subnormals_are_not_known_to_be_slow_the_plain_loop_runs(monkeypatch):
     numba = pytest.importorskip("numba")
-    monkeypatch.setattr(kernels, "SUBNORMALS_SLOW", False)  # as on ARM; read when the kernel compiles
-    kernels._prepare()  # the intrinsics the loop calls
-    kernel = numba.njit(error_model="numpy")(kernels.adam_f32_loop)
+    monkeypatch.setattr(subnormal, "SUBNORMALS_SLOW", False)  # as on ARM; read when the kernel compiles
+    subnormal.prepare()  # the intrinsics the loop calls
+    kernel = numba.njit(error_model="numpy")(subnormal.adam_f32_loop)
     w, g, m, v = lanes(np.random.default_rng(4), 1.0, 1e-2)
     assert kernel(w, g, m, v, F32(0.1), False, F32(0.999), F32(1e-3), F32(1.0), F32(1e-8), F32(-1e-3)) is False

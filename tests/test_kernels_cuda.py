@@ -165,10 +165,7 @@ def test_ineligible_device_arrays_take_the_xp_formulas(fake):
     assert kernels.relu(_FakeArray(np.ones(3, np.float16))) is None
     assert kernels.relu(a[:, ::2]) is None
     assert kernels.relu_backward(a, _FakeArray(np.ones((4, 6), np.float32))) is None  # mask must be bool
-    with kernels.disabled():
-        assert kernels.run("sgd", (a, _FakeArray(np.ones((4, 6), np.float32))), 0.5) is False
-        assert kernels.relu(a) is None and kernels.bias_relu(a, _FakeArray(np.ones(6, np.float32))) is None
-    assert fake.launches == []
+    assert fake.launches == []  # (the switch is read by the callers: tests/test_kernels.py, test_learner_path.py)
 
 
 def test_layer_and_loss_kernels_get_arguments_their_signatures_name(fake):

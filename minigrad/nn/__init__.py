@@ -3,6 +3,7 @@ from . import functional, init, utils  # noqa: F401
 from .layers import (  # noqa: F401
     Dropout, Flatten, Identity, LazyLinear, LeakyReLU, Linear, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh,
 )
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
+from .loss import CrossEntropyLoss, NLLLoss  # noqa: F401
+from .loss_elementwise import BCELoss, BCEWithLogitsLoss, L1Loss, MSELoss  # noqa: F401
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
 from .normalization import BatchNorm1d  # noqa: F401

@@ -1,11 +1,12 @@
 """torch.nn.functional: every function by torch's name. Each layer's and loss's function lives beside its op and
-its Module (nn/layers.py, nn/loss.py); the tensor functions (sigmoid, softmax, ...) are minigrad.ops'."""
+its Module (nn/layers.py, nn/loss.py, nn/loss_elementwise.py); the tensor functions (sigmoid, softmax, ...) are minigrad.ops'."""
 from .. import dtypes, ops
 from ..tensor import Tensor
 from .layers import dropout, leaky_relu, linear, relu  # noqa: F401
-from .loss import (  # noqa: F401
-    binary_cross_entropy, binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_composed, cross_entropy,
-    cross_entropy_composed, l1_loss, mse_loss, nll_loss,
+from .loss import cross_entropy, cross_entropy_composed, nll_loss  # noqa: F401
+from .loss_elementwise import (  # noqa: F401
+    binary_cross_entropy, binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_composed, l1_loss,
+    mse_loss,
 )
 
 

@@ -1,12 +1,13 @@
 """The layers: each op's Function (forward, and its backward written by hand) beside the Module that uses it.
 
 Linear, ReLU, LeakyReLU and Dropout own their op here; Sigmoid, Tanh, Softmax, LogSoftmax and Flatten are tensor
-functions too (minigrad.sigmoid, ...), so their ops live in minigrad/ops. A `kernel` name on a Function means a
-compiled twin of its formulas exists (minigrad/kernels picks it; MINIGRAD_FUSED=0 runs the formulas below).
+functions too (minigrad.sigmoid, ...), so their ops live in minigrad/ops. A `forward_fast` / `backward_fast` beside
+an op's formulas is its compiled twin (same bits; autograd.Function calls it while minigrad.kernels.switch is on,
+and runs the formula where the twin returns None; MINIGRAD_FUSED=0 runs the formulas alone).
 """
 import math
 
-from .. import dtypes, ops, random
+from .. import dtypes, kernels, ops, random
 from ..autograd import Function
 from ..backend import get_xp, move
 from ..tensor import Tensor
@@ -18,7 +19,6 @@ from .module import Module, Parameter
 class LinearFunction(Function):
     """y = x @ W^T + b.  x: (*, in), W: (out, in) as torch, b: (out,) -> y: (*, out)."""
     torch_name = "AddmmBackward0"
-    kernel = "linear"  # backward only: a batch of one row computes dW as an outer product
 
     def forward(self, x, W, b=None):
         out_f, in_f = W.shape
@@ -43,19 +43,26 @@ class LinearFunction(Function):
 
     def backward(self, gy):
         # y = x W^T + b:  dL/dx = gy W,  dL/dW = gy^T x,  dL/db = sum over rows of gy
-        gy2, x2, W = self.rows(gy)
-        need = self.needs_input_grad
-        gx = (gy2 @ W).reshape(self.x_shape) if need[0] else None
-        gW = gy2.T @ x2 if need[1] else None
-        gb = gy2.sum(axis=0) if len(need) > 2 and need[2] else None
-        return (gx, gW, gb)[:len(need)]
-
-    def rows(self, gy):
-        """gy and x as 2-D (rows, features), and W: what backward multiplies."""
         if not gy.flags.c_contiguous:  # broadcast (stride-0) grads would push numpy off BLAS
             gy = self.xp.ascontiguousarray(gy)
         out_f, in_f = self.W_shape
-        return gy.reshape(-1, out_f), None if self.x is None else self.x.reshape(-1, in_f), self.W
+        gy2, need = gy.reshape(-1, out_f), self.needs_input_grad
+        gx = (gy2 @ self.W).reshape(self.x_shape) if need[0] else None
+        gW = gy2.T @ self.x.reshape(-1, in_f) if need[1] else None
+        gb = gy2.sum(axis=0) if len(need) > 2 and need[2] else None
+        return (gx, gW, gb)[:len(need)]
+
+    def backward_fast(self, gy):
+        """The twin for a batch of one row: dL/dW = gy^T x as an outer product (kernels.weight_grad; BLAS's GEMM
+        is ~4x slower there), the same bits. None otherwise: backward runs."""
+        out_f, in_f = self.W_shape
+        if gy.size != out_f or out_f * in_f < 4096:
+            return None
+        gy2, need = gy.reshape(1, out_f), self.needs_input_grad
+        gx = (gy2 @ self.W).reshape(self.x_shape) if need[0] else None
+        gW = kernels.weight_grad(gy2, self.x.reshape(1, in_f)) if need[1] else None
+        gb = gy2.sum(axis=0) if len(need) > 2 and need[2] else None
+        return (gx, gW, gb)[:len(need)]
 
 
 def _dtype_message(x, W, b):
@@ -70,7 +77,6 @@ def _dtype_message(x, W, b):
 class ReLUFunction(Function):
     """y = max(x, 0) elementwise."""
     torch_name = "ReluBackward0"
-    kernel = "relu"
     saves_output = True  # torch keeps the result; ours, the mask made from it: changing either in place is refused
 
     def forward(self, x):
@@ -84,6 +90,17 @@ class ReLUFunction(Function):
         gx = gy * self.mask
         gx += gx.dtype.type(0)  # -0.0 + 0.0 = +0.0: torch's zeros carry no sign; cheaper than where()
         return gx
+
+    def forward_fast(self, x):
+        """The twin: y and the mask in one pass (kernels.relu), the same bits; None where no kernel fits."""
+        out = kernels.relu(x)
+        if out is None:
+            return None
+        y, self.mask = out
+        return y
+
+    def backward_fast(self, gy):
+        return kernels.relu_backward(gy, self.mask)  # gy * mask + 0.0 in one pass
 
 
 class LeakyReLUFunction(Function):

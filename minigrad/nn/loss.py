@@ -1,23 +1,26 @@
-"""The losses: each loss's Function (forward, and its backward written by hand), its function (torch.nn.functional's
-name and argument checks) and its Module.
+"""The class-target losses, cross-entropy and NLL: each loss's Function (forward, and its backward written by hand),
+its function (torch.nn.functional's name) and its Module; torch's argument rules below the fence at the end.
 
-Loss Functions take `reduction` in "mean" | "sum" | "none". The class-target ones see 2-D input (N, C) and 1-D int
-targets (N,); their functions reshape the other layouts into that. Cross-entropy and BCE-with-logits are fused ops
-(softmax or sigmoid and the loss in one, backward (p - y)/N) with a `*_composed` twin built from primitive ops.
+Loss Functions take `reduction` in "mean" | "sum" | "none", 2-D input (N, C) and 1-D int targets (N,); their
+functions reshape the other layouts into that. `cross_entropy()` picks `SoftmaxCrossEntropyFunction` (the course's
+formula, backward (p - y)/N) for plain class targets and `GeneralSoftmaxCrossEntropyFunction` for torch's options
+(weights, ignored targets, label smoothing, probabilities). Elementwise losses (L1, MSE, BCE, BCE-with-logits) are
+in loss_elementwise.py. Each fused loss has a `*_composed` reference built from primitive ops (tests check
+fused == composed == torch).
 """
 import contextlib
 import warnings
 
 import numpy
 
-from .. import device_checks, dtypes, ops
+from .. import backend, dtypes, kernels, ops
 from ..autograd import Function
 from ..backend import move
 from ..tensor import Tensor
 from .module import Module
 
 
-# ---- ops ----------------------------------------------------------------------------------------------------------
+# ---- the reductions every loss ends with ------------------------------------------------------------------------
 def _reduce(loss, reduction, denom=None):
     if reduction == "none":
         return loss
@@ -44,189 +47,41 @@ def _safe(xp, denom):
 
 def _quiet(a):
     # log(0) = -inf is expected (torch clamps it at -100); silence NumPy's warning only (CuPy warns of nothing)
-    return numpy.errstate(divide="ignore", invalid="ignore") if _on_host(a) else contextlib.nullcontext()
+    return numpy.errstate(divide="ignore", invalid="ignore") if type(a) is numpy.ndarray else contextlib.nullcontext()
 
 
-def _on_host(a):
-    return type(a) is numpy.ndarray
-
-
-def _check(bad, values, message, error=RuntimeError):
-    """Raise error(message.format(v)) if any element of bad is True (v: the first offending value of `values`, or
-    None): at once for host arrays; for GPU arrays at the next sync point, with no stall here (device_checks.py)."""
-    if not _on_host(bad):
-        return device_checks.check(bad, values, message, error)
-    if bad.any():
-        raise error(message.format(None if values is None else values[bad][0].item()))
-
-
-def _all_true(valid):
-    """True if no target is ignored, where knowing costs no sync (host); on the GPU always False, so the caller
-    takes the masked path, which gives the same numbers."""
-    return _on_host(valid) and bool(valid.all())
-
-
-def _log_sigmoid(xp, z):
-    # min(z, 0) - log1p(exp(-|z|)): never overflows
-    return xp.minimum(z, 0) - xp.log1p(xp.exp(-xp.abs(z)))
-
-
-def _sigmoid(xp, z):
-    e = xp.exp(-xp.abs(z))
-    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
-
-
-class MSELossFunction(Function):
-    """mean((x - y)^2). x, y: same (broadcastable) shape."""
-    torch_name = "MseLossBackward0"
-
-    promote = True
+# ---- ops -----------------------------------------------------------------------------------------------------------
+class SoftmaxCrossEntropyFunction(Function):
+    """The course's softmax cross-entropy: log_softmax + NLL in one op. z: (N, C) logits, t: (N,) int classes."""
+    torch_name = "NllLossBackward0"  # torch's graph ends in nll_loss(log_softmax(z)); ours fuses both
 
     def __init__(self, reduction="mean"):
         self.reduction = reduction
 
-    def forward(self, x, y):
-        self.d = x - y
-        return _reduce(self.d * self.d, self.reduction)
+    def forward(self, z, t):
+        xp, N = self.xp, len(t)
+        shifted = z - z.max(axis=1, keepdims=True)
+        e = xp.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        logp = shifted - xp.log(s)  # torch's log_softmax: x - max - log(sum(exp(x - max)))
+        loss = -logp[xp.arange(N), t]
+        e /= s
+        self.p, self.t = e, t  # softmax(z): the only (N, C) array kept for backward
+        return _reduce(loss, self.reduction, N)
 
     def backward(self, gy):
-        # dL/dx = 2 (x - y) / N,  dL/dy = -dL/dx
-        norm = 2.0 / self.d.size if self.reduction == "mean" else 2.0
-        gx = self.d * norm * gy
-        return gx, -gx
-
-
-class L1LossFunction(Function):
-    """mean(|x - y|). x, y: same (broadcastable) shape."""
-
-    promote = True
-
-    def __init__(self, reduction="mean"):
-        self.reduction = reduction
-
-    def forward(self, x, y):
-        self.d = x - y
-        return _reduce(self.xp.abs(self.d), self.reduction)
-
-    def backward(self, gy):
-        # dL/dx = sign(x - y) / N (0 where x == y, as torch),  dL/dy = -dL/dx
-        gx = self.xp.sign(self.d) * _scale(gy, self.reduction, self.d.size)
-        return gx, -gx
-
-
-class BCELossFunction(Function):
-    """-w (y log x + (1 - y) log(1 - x)), each log clamped at -100 as torch. x in [0, 1]."""
-    torch_name = "BinaryCrossEntropyBackward0"
-
-    promote = True
-
-    def __init__(self, reduction="mean", weight=None):
-        self.reduction, self.w = reduction, weight
-
-    def forward(self, x, y):
-        xp = self.xp
-        _check((x < 0) | (x > 1) | xp.isnan(x), None, "all elements of input should be between 0 and 1")
-        _check((y < 0) | (y > 1) | xp.isnan(y), None, "all elements of target should be between 0 and 1")
-        self.x, self.y = x, y
-        with _quiet(x):  # torch's kernel: (y - 1) max(log1p(-x), -100) - y max(log x, -100)
-            loss = (y - 1) * xp.maximum(xp.log1p(-x), -100.0) - y * xp.maximum(xp.log(x), -100.0)
-        if self.w is not None:
-            loss = loss * self.w
-        self.n = loss.size
-        return _reduce(loss, self.reduction)
-
-    def backward(self, gy):
-        # dL/dx = w (x - y) / max(x (1 - x), 1e-12);  dL/dy = -w log(x / (1 - x))  (torch's formulas)
-        xp, x, y = self.xp, self.x, self.y
-        g = _scale(gy, self.reduction, self.n)
-        if self.w is not None:
-            g = g * self.w
-        gx = (x - y) / xp.maximum((1 - x) * x, 1e-12) * g if self.needs_input_grad[0] else None
-        with _quiet(x):
-            gt = -xp.log(x / (1 - x)) * g if self.needs_input_grad[1] else None
-        return gx, gt
-
-
-class BCEWithLogitsLossFunction(Function):
-    """(1 - y) z - (1 + (pw - 1) y) log_sigmoid(z), times weight: sigmoid + BCE fused, stable for any z."""
-    torch_name = "BinaryCrossEntropyWithLogitsBackward0"
-    kernel = "bce_with_logits"  # CuPy, no weights: forward and backward each in one launch
-
-    promote = True
-
-    def __init__(self, reduction="mean", weight=None, pos_weight=None):
-        self.reduction, self.w, self.pw = reduction, weight, pos_weight
-
-    def forward(self, z, y):
-        xp = self.xp
-        self.z, self.y = z, y
-        ls = _log_sigmoid(xp, z)
-        if self.pw is not None:
-            ls = ls * ((self.pw - 1) * y + 1)
-        loss = (1 - y) * z - ls
-        if self.w is not None:
-            loss = loss * self.w
-        self.n = loss.size
-        return _reduce(loss, self.reduction)
-
-    def backward(self, gy):
-        # dL/dz = (sigmoid(z) - y) / N;  with pos_weight: (sigmoid(z) (1 + (pw - 1) y) - pw y) / N
-        xp, z, y, pw = self.xp, self.z, self.y, self.pw
-        g = _scale(gy, self.reduction, self.n)
-        if self.w is not None:
-            g = g * self.w
-        s = _sigmoid(xp, z)
-        gz = (s - y if pw is None else s * ((pw - 1) * y + 1) - pw * y) * g
-        # dL/dy = -z;  with pos_weight: log_sigmoid(-z) - pw log_sigmoid(z)
-        if self.needs_input_grad[1]:
-            gt = (-z if pw is None else _log_sigmoid(xp, -z) - pw * _log_sigmoid(xp, z)) * g
-            return gz, gt
+        # dL/dz = (softmax(z) - onehot(y)) / N
+        gz = self.p.copy()
+        gz[self.xp.arange(len(self.t)), self.t] -= 1
+        g = _scale(gy, self.reduction, len(self.t))
+        gz *= g[:, None] if g.ndim == 1 else g  # gz is our own array
         return gz, None
 
 
-def _class_weights(xp, t, valid, weight, dtype):
-    """Per-sample weight w[t_i] (0 where t_i is ignored) and safe targets (ignored -> class 0)."""
-    t_safe = t if valid is None else xp.where(valid, t, 0)
-    if weight is None:
-        w_t = None if valid is None else valid.astype(dtype)
-    else:
-        w_t = weight[t_safe] if valid is None else weight[t_safe] * valid
-    return t_safe, w_t
-
-
-class NLLLossFunction(Function):
-    """-w[t_i] logp[i, t_i], weighted mean over non-ignored i. logp: (N, C), t: (N,) int."""
-    torch_name = "NllLossBackward0"
-
-    def __init__(self, reduction="mean", weight=None, ignore_index=-100):
-        self.reduction, self.weight, self.ignore_index = reduction, weight, ignore_index
-
-    def forward(self, logp, t):
-        xp = self.xp
-        valid = t != self.ignore_index
-        valid = None if _all_true(valid) else valid
-        self.t, self.w_t = _class_weights(xp, t, valid, self.weight, logp.dtype)
-        self.shape = logp.shape
-        loss = -logp[xp.arange(len(t)), self.t]
-        if self.w_t is not None:
-            loss = loss * self.w_t
-        denom = len(t) if self.w_t is None else self.w_t.sum()
-        self.safe_denom = _safe(xp, denom)
-        return _reduce(loss, self.reduction, denom)
-
-    def backward(self, gy):
-        # dL/dlogp[i, j] = -w[t_i] / sum(w) if j == t_i else 0
-        xp = self.xp
-        g = -_scale(gy, self.reduction, self.safe_denom) * (1 if self.w_t is None else self.w_t)
-        gx = xp.zeros(self.shape, dtype=g.dtype)
-        gx[xp.arange(len(self.t)), self.t] = g
-        return gx, None
-
-
-class SoftmaxCrossEntropyFunction(Function):
-    """log_softmax + NLL fused. z: (N, C) logits; t: (N,) int classes or (N, C) probabilities."""
-    kernel = "softmax_cross_entropy"  # CuPy, class targets, no weight or smoothing: each pass in one launch
-    fused = False  # True once that twin ran forward (its backward reads the twin's layout)
+class GeneralSoftmaxCrossEntropyFunction(Function):
+    """log_softmax + NLL fused, with torch's options: class weights, ignore_index, label smoothing, or class
+    probabilities as targets. z: (N, C) logits; t: (N,) int classes or (N, C) probabilities."""
+    fused = False  # True once the twin below ran forward (its backward reads the twin's layout)
 
     def __init__(self, reduction="mean", weight=None, ignore_index=-100, label_smoothing=0.0, probs=False):
         self.reduction, self.weight, self.ignore_index = reduction, weight, ignore_index
@@ -253,7 +108,7 @@ class SoftmaxCrossEntropyFunction(Function):
 
     def _class_loss(self, xp, logp, t):
         valid = t != self.ignore_index
-        valid = None if _all_true(valid) else valid
+        valid = None if backend.all_true(valid) else valid
         self.t, self.w_t = _class_weights(xp, t, valid, self.weight, logp.dtype)
         self.valid = valid
         loss = -logp[xp.arange(len(t)), self.t]
@@ -295,8 +150,163 @@ class SoftmaxCrossEntropyFunction(Function):
         gz *= g  # gz is our own array
         return gz, None
 
+    # ---- the twin: CuPy, class targets without weight or smoothing, each pass in one launch (kernels/cuda.py)
+    def forward_fast(self, z, t):
+        out = None if self.probs or self.weight is not None or self.eps != 0 else \
+            kernels.softmax_cross_entropy(z, t, self.ignore_index)
+        if out is None:
+            return None
+        l_i, self.p, w_t, _ = out  # targets out of range: cross_entropy() checked them before this op
+        self.fused, self.t, self.C, self.valid, self.w_t = True, t, z.shape[1], None, w_t
+        self.torch_name = "NllLossBackward0"  # as the formulas' forward names it
+        denom = w_t.sum()
+        self.safe_denom = _safe(self.xp, denom)
+        return _reduce(l_i, self.reduction, denom)
 
-# ---- argument checks shared by the losses --------------------------------------------------------------------------
+    def backward_fast(self, gy):
+        if not self.fused:
+            return None
+        g = _scale(gy, self.reduction, self.safe_denom)
+        gz = kernels.softmax_cross_entropy_backward(self.p, self.t, g, self.ignore_index)
+        if gz is None:  # the formulas' backward runs: give it the masked layout it reads
+            self.valid = self.t != self.ignore_index
+            self.t = self.xp.where(self.valid, self.t, 0)
+            return None
+        return gz, None
+
+
+def _class_weights(xp, t, valid, weight, dtype):
+    """Per-sample weight w[t_i] (0 where t_i is ignored) and safe targets (ignored -> class 0)."""
+    t_safe = t if valid is None else xp.where(valid, t, 0)
+    if weight is None:
+        w_t = None if valid is None else valid.astype(dtype)
+    else:
+        w_t = weight[t_safe] if valid is None else weight[t_safe] * valid
+    return t_safe, w_t
+
+
+class NLLLossFunction(Function):
+    """-w[t_i] logp[i, t_i], weighted mean over non-ignored i. logp: (N, C), t: (N,) int."""
+    torch_name = "NllLossBackward0"
+
+    def __init__(self, reduction="mean", weight=None, ignore_index=-100):
+        self.reduction, self.weight, self.ignore_index = reduction, weight, ignore_index
+
+    def forward(self, logp, t):
+        xp = self.xp
+        valid = t != self.ignore_index
+        valid = None if backend.all_true(valid) else valid
+        self.t, self.w_t = _class_weights(xp, t, valid, self.weight, logp.dtype)
+        self.shape = logp.shape
+        loss = -logp[xp.arange(len(t)), self.t]
+        if self.w_t is not None:
+            loss = loss * self.w_t
+        denom = len(t) if self.w_t is None else self.w_t.sum()
+        self.safe_denom = _safe(xp, denom)
+        return _reduce(loss, self.reduction, denom)
+
+    def backward(self, gy):
+        # dL/dlogp[i, j] = -w[t_i] / sum(w) if j == t_i else 0
+        xp = self.xp
+        g = -_scale(gy, self.reduction, self.safe_denom) * (1 if self.w_t is None else self.w_t)
+        gx = xp.zeros(self.shape, dtype=g.dtype)
+        gx[xp.arange(len(self.t)), self.t] = g
+        return gx, None
+
+
+# ---- functions (torch.nn.functional's names; nn.functional re-exports them) ----------------------------------------
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """log_softmax + nll_loss as one fused op. target: int64 classes, or probabilities of input's shape."""
+    reduction = _reduction(size_average, reduce, reduction)
+    eps = _check_smoothing(label_smoothing)
+    z, t, shape, probs = _class_layout(input, target, allow_probs=True)
+    if probs and t.requires_grad:  # the fused op gives the target no gradient; the composed one does
+        return cross_entropy_composed(input, target, weight, ignore_index, reduction, label_smoothing)
+    if not probs:
+        _check_range(t, z.shape[1], ignore_index)
+    if not probs and weight is None and eps == 0 and backend.all_true(t.array != ignore_index):
+        op = SoftmaxCrossEntropyFunction(reduction)  # the course's case: the plain formula
+    else:
+        op = GeneralSoftmaxCrossEntropyFunction(reduction, _const(weight, z), ignore_index, eps, probs)
+    return _finish(op(z, t), reduction, shape)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """input: (N, C) or (N, C, d1..) log-probabilities; target: (N,) / (N, d1..) int64 classes."""
+    reduction = _reduction(size_average, reduce, reduction)
+    z, t, shape, _ = _class_layout(input, target, allow_probs=False)
+    _check_range(t, z.shape[1], ignore_index)
+    return _finish(NLLLossFunction(reduction, _const(weight, z), ignore_index)(z, t), reduction, shape)
+
+
+def cross_entropy_composed(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Same as cross_entropy, from primitive ops (log_softmax, indexing, sum): the fused op's reference."""
+    reduction = _reduction(None, None, reduction)
+    eps = _check_smoothing(label_smoothing)
+    z, t, shape, probs = _class_layout(input, target, allow_probs=True)
+    N, C = z.shape
+    logp = ops.log_softmax(z, 1)
+    w = None if weight is None else Tensor._wrap(_const(weight, z))
+    if probs:
+        T = t * (1.0 - eps) + eps / C if eps > 0 else t
+        loss = -(logp * (T if w is None else T * w)).sum(1)
+        denom = float(N)
+    else:
+        _check_range(t, C, ignore_index)
+        xp, valid = z.xp, t.array != ignore_index
+        t_safe = xp.where(valid, t.array, 0)
+        w_t = valid.astype(z.dtype) if w is None else w.array[t_safe] * valid  # per-sample weight, 0 if ignored
+        loss = -logp[xp.arange(N), t_safe] * Tensor._wrap(w_t)
+        if eps > 0:  # torch: (1 - eps) nll + eps / C * (-sum_c w_c logp_c)
+            smooth = -(logp if w is None else logp * w).sum(1) * Tensor._wrap(valid.astype(z.dtype))
+            loss = loss * (1.0 - eps) + smooth * (eps / C)
+        denom = Tensor._wrap(w_t.sum())
+    if reduction == "none":
+        return loss.reshape(shape)
+    return loss.sum() if reduction == "sum" else loss.sum() / denom
+
+
+# ---- modules ------------------------------------------------------------------------------------------------------
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        self.reduction = _reduction(size_average, reduce, reduction)
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)  # a buffer, as torch: saved in state_dict, moved by .to()
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities (N, C) at int64 targets (N,)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                        reduction=self.reduction)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """log_softmax + NLL fused; int64 class targets or class probabilities; label smoothing."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+        self.label_smoothing = _check_smoothing(label_smoothing)
+
+    def forward(self, input, target):
+        return cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                             reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+# ---- torch's argument rules (shared by every loss) ================================================================
 def _reduction(size_average, reduce, reduction):
     if size_average is not None or reduce is not None:  # torch's legacy arguments
         size_average = True if size_average is None else size_average
@@ -344,7 +354,7 @@ def _check_class_target(input, target):
 def _check_range(t, C, ignore_index):
     a = t.array
     bad = ((a < 0) | (a >= C)) & (a != ignore_index)
-    _check(bad, a, "Target {} is out of bounds.", IndexError)
+    backend.check_values(bad, a, "Target {} is out of bounds.", IndexError)
 
 
 def _class_layout(input, target, allow_probs):
@@ -371,181 +381,3 @@ def _class_layout(input, target, allow_probs):
 
 def _finish(loss, reduction, shape):
     return loss.reshape(shape) if reduction == "none" and loss.shape != shape else loss
-
-
-# ---- functions (torch.nn.functional's names; nn.functional re-exports them) ----------------------------------------
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    reduction = _reduction(size_average, reduce, reduction)
-    _warn_size(input, target)
-    return L1LossFunction(reduction)(input, target)
-
-
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    reduction = _reduction(size_average, reduce, reduction)
-    _warn_size(input, target)
-    return MSELossFunction(reduction)(input, target)
-
-
-def _warn_size(input, target):
-    if target.shape != input.shape:
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
-                      f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", stacklevel=3)
-
-
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
-    """BCE on probabilities; each log clamped at -100 as torch. input, target: same shape, in [0, 1]."""
-    reduction = _reduction(size_average, reduce, reduction)
-    if target.shape != input.shape:
-        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
-                         f"({input.shape}) is deprecated. Please ensure they have the same size.")
-    return BCELossFunction(reduction, _const(weight, input))(input, target)
-
-
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
-    """sigmoid + BCE fused: stable for any logit. input, target: same shape; pos_weight: (C,)."""
-    reduction = _reduction(size_average, reduce, reduction)
-    _check_logits_target(input, target)
-    return BCEWithLogitsLossFunction(reduction, _const(weight, input), _const(pos_weight, input))(input, target)
-
-
-def _check_logits_target(input, target):
-    if target.shape != input.shape:
-        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-
-
-def binary_cross_entropy_with_logits_composed(input, target, weight=None, reduction="mean", pos_weight=None):
-    """Same as binary_cross_entropy_with_logits, from primitive ops: the fused op's reference."""
-    reduction = _reduction(None, None, reduction)
-    _check_logits_target(input, target)
-    z, y = input, target
-    log_sig = ops.minimum(z, 0.0) - ops.log1p(ops.exp(-ops.abs(z)))  # log(sigmoid(z)), stable
-    if pos_weight is not None:
-        log_sig = log_sig * ((Tensor._wrap(_const(pos_weight, z)) - 1.0) * y + 1.0)
-    loss = (1.0 - y) * z - log_sig
-    if weight is not None:
-        loss = loss * Tensor._wrap(_const(weight, z))
-    return loss if reduction == "none" else (loss.sum() if reduction == "sum" else loss.mean())
-
-
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    """input: (N, C) or (N, C, d1..) log-probabilities; target: (N,) / (N, d1..) int64 classes."""
-    reduction = _reduction(size_average, reduce, reduction)
-    z, t, shape, _ = _class_layout(input, target, allow_probs=False)
-    _check_range(t, z.shape[1], ignore_index)
-    return _finish(NLLLossFunction(reduction, _const(weight, z), ignore_index)(z, t), reduction, shape)
-
-
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
-    """log_softmax + nll_loss as one fused op. target: int64 classes, or probabilities of input's shape."""
-    reduction = _reduction(size_average, reduce, reduction)
-    eps = _check_smoothing(label_smoothing)
-    z, t, shape, probs = _class_layout(input, target, allow_probs=True)
-    if probs and t.requires_grad:  # the fused op gives the target no gradient; the composed one does
-        return cross_entropy_composed(input, target, weight, ignore_index, reduction, label_smoothing)
-    if not probs:
-        _check_range(t, z.shape[1], ignore_index)
-    op = SoftmaxCrossEntropyFunction(reduction, _const(weight, z), ignore_index, eps, probs)
-    return _finish(op(z, t), reduction, shape)
-
-
-def cross_entropy_composed(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    """Same as cross_entropy, from primitive ops (log_softmax, indexing, sum): the fused op's reference."""
-    reduction = _reduction(None, None, reduction)
-    eps = _check_smoothing(label_smoothing)
-    z, t, shape, probs = _class_layout(input, target, allow_probs=True)
-    N, C = z.shape
-    logp = ops.log_softmax(z, 1)
-    w = None if weight is None else Tensor._wrap(_const(weight, z))
-    if probs:
-        T = t * (1.0 - eps) + eps / C if eps > 0 else t
-        loss = -(logp * (T if w is None else T * w)).sum(1)
-        denom = float(N)
-    else:
-        _check_range(t, C, ignore_index)
-        xp, valid = z.xp, t.array != ignore_index
-        t_safe = xp.where(valid, t.array, 0)
-        w_t = valid.astype(z.dtype) if w is None else w.array[t_safe] * valid  # per-sample weight, 0 if ignored
-        loss = -logp[xp.arange(N), t_safe] * Tensor._wrap(w_t)
-        if eps > 0:  # torch: (1 - eps) nll + eps / C * (-sum_c w_c logp_c)
-            smooth = -(logp if w is None else logp * w).sum(1) * Tensor._wrap(valid.astype(z.dtype))
-            loss = loss * (1.0 - eps) + smooth * (eps / C)
-        denom = Tensor._wrap(w_t.sum())
-    if reduction == "none":
-        return loss.reshape(shape)
-    return loss.sum() if reduction == "sum" else loss.sum() / denom
-
-
-# ---- modules ------------------------------------------------------------------------------------------------------
-class _Loss(Module):
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
-        super().__init__()
-        self.reduction = _reduction(size_average, reduce, reduction)
-
-
-class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.register_buffer("weight", weight)  # a buffer, as torch: saved in state_dict, moved by .to()
-
-
-class L1Loss(_Loss):
-    """mean |input - target|."""
-
-    def forward(self, input, target):
-        return l1_loss(input, target, reduction=self.reduction)
-
-
-class MSELoss(_Loss):
-    """mean (input - target)^2."""
-
-    def forward(self, input, target):
-        return mse_loss(input, target, reduction=self.reduction)
-
-
-class BCELoss(_WeightedLoss):
-    """Binary cross-entropy on probabilities in [0, 1] (logs clamped at -100)."""
-
-    def forward(self, input, target):
-        return binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
-
-
-class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + binary cross-entropy in one stable op; pos_weight weighs the positive term."""
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
-        super().__init__(size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
-        self.register_buffer("pos_weight", pos_weight)
-
-    def forward(self, input, target):
-        return binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
-                                                pos_weight=self.pos_weight)
-
-
-class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of log-probabilities (N, C) at int64 targets (N,)."""
-
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-        super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
-
-    def forward(self, input, target):
-        return nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
-                        reduction=self.reduction)
-
-
-class CrossEntropyLoss(_WeightedLoss):
-    """log_softmax + NLL fused; int64 class targets or class probabilities; label smoothing."""
-
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                 label_smoothing=0.0):
-        super().__init__(weight, size_average, reduce, reduction)
-        self.ignore_index = ignore_index
-        self.label_smoothing = _check_smoothing(label_smoothing)
-
-    def forward(self, input, target):
-        return cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
-                             reduction=self.reduction, label_smoothing=self.label_smoothing)

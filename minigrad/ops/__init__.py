@@ -7,8 +7,10 @@ from .compare import (  # noqa: F401
 from .index import gather, index_select, masked_fill, scatter, scatter_add, take_along_dim, where  # noqa: F401
 from . import mutate  # noqa: F401  (the out-of-place forms of Tensor's in-place writers)
 from .reduce import (  # noqa: F401
-    amax, amin, argmax, argmin, cumprod, cumsum, log_softmax, prod, logsumexp, max, mean, min, norm, softmax, std, sum, var,
+    amax, amin, argmax, argmin, cumprod, cumsum, prod, max, mean, min, norm, sum,
 )
+from .softmax import log_softmax, logsumexp, softmax  # noqa: F401
+from .stats import std, var  # noqa: F401
 from .shape import (  # noqa: F401
     cast, cat, clone, concat, concatenate, expand, flatten, getitem, move_to, permute, raw_index, repeat,
     reshape, squeeze, stack, swapaxes, t, transpose, unsqueeze, view,

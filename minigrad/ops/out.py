@@ -11,7 +11,8 @@ import warnings
 from .. import dtypes
 from ..autograd import is_grad_enabled
 from ..tensor import Tensor
-from . import arith, compare, index, reduce, shape, unary
+from . import arith, compare, index, reduce, shape, stats, unary
+from .softmax import log_softmax as _log_softmax, logsumexp as _logsumexp, softmax as _softmax
 
 _AUTOGRAD_MSG = ("{}(): functions with out=... arguments don't support automatic differentiation, but one of the "
                  "arguments requires grad. Call it under minigrad.no_grad(), or drop out= and assign the result.")
@@ -78,9 +79,12 @@ exp, log, log1p, sqrt, abs, clamp, clip, clamp_min, clamp_max, maximum, minimum,
     with_out(getattr(unary, n), n) for n in ("exp", "log", "log1p", "sqrt", "abs", "clamp", "clip", "clamp_min",
                                              "clamp_max", "maximum", "minimum", "sigmoid", "tanh", "square"))
 sum = with_out(reduce.sum, needs_dim=True)
-mean, max, min, amax, amin, argmax, argmin, cumsum, logsumexp, std, var, softmax, log_softmax, norm = (
+mean, max, min, amax, amin, argmax, argmin, cumsum, norm = (
     with_out(getattr(reduce, n), n) for n in ("mean", "max", "min", "amax", "amin", "argmax", "argmin", "cumsum",
-                                              "logsumexp", "std", "var", "softmax", "log_softmax", "norm"))
+                                              "norm"))
+logsumexp, softmax, log_softmax = (with_out(f, n) for f, n in (
+    (_logsumexp, "logsumexp"), (_softmax, "softmax"), (_log_softmax, "log_softmax")))
+std, var = (with_out(getattr(stats, n), n) for n in ("std", "var"))
 cat, concat, concatenate, stack = (with_out(getattr(shape, n), n) for n in ("cat", "concat", "concatenate", "stack"))
 (eq, ne, lt, le, gt, ge, greater, less, logical_and, logical_or, logical_not, bitwise_not, all, any) = (
     with_out(getattr(compare, n), n) for n in (

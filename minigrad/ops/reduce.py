@@ -1,4 +1,4 @@
-"""Reductions: sum mean max min (dim, keepdim), argmax, softmax, log_softmax, logsumexp."""
+"""Reductions: sum mean prod max min amax amin (dim, keepdim), argmax argmin, cumsum cumprod, norm."""
 import builtins as _b
 import functools
 
@@ -145,68 +145,6 @@ class AMaxMin(Function):
         mask = (self.x == y) | (xp.isnan(self.x) & xp.isnan(y)) if self.nan_ties else self.x == y
         count = mask.sum(axis=self.axes, keepdims=True).astype(gy.dtype)
         return mask * (_restore(gy, self.x.shape, self.axes, self.keepdim) / count)
-
-
-class SoftmaxFunction(Function):
-    torch_name = "SoftmaxBackward0"
-    float_only = True
-
-    def __init__(self, dim):
-        self.dim = dim
-
-    def forward(self, x):
-        xp = self.xp
-        self.axis = _axes(self.dim, x.ndim) or None
-        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
-        self.y = e / e.sum(axis=self.axis, keepdims=True)
-        return self.y
-
-    def backward(self, gy):
-        # dL/dx = y * (gy - sum(gy * y))
-        y = self.y
-        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
-
-
-class LogSoftmaxFunction(Function):
-    torch_name = "LogSoftmaxBackward0"
-    float_only = True
-
-    def __init__(self, dim):
-        self.dim = dim
-
-    def forward(self, x):
-        xp = self.xp
-        self.axis = _axes(self.dim, x.ndim) or None
-        # torch's formula: x - max - log(sum(exp(x - max)))
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
-        return self.y
-
-    def backward(self, gy):
-        # dL/dx = gy - softmax(x) * sum(gy)
-        return gy - self.xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
-
-
-class LogSumExp(Function):
-    torch_name = "LogsumexpBackward0"
-    float_only = True
-
-    def __init__(self, dim, keepdim):
-        self.dim, self.keepdim = dim, keepdim
-
-    def forward(self, x):
-        xp = self.xp
-        self.axes = _axes(self.dim, x.ndim)
-        m = x.max(axis=self.axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        y = m + xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True))
-        self.x, self.y = x, y
-        reduced = self.axes or range(x.ndim)
-        return y if self.keepdim else y.reshape([n for i, n in enumerate(y.shape) if i not in reduced])
-
-    def backward(self, gy):
-        # d logsumexp(x)/dx = softmax(x) = exp(x - y)
-        return _restore(gy, self.x.shape, self.axes, self.keepdim) * self.xp.exp(self.x - self.y)
 
 
 class CumSum(Function):
@@ -384,10 +322,8 @@ def mean(x, dim=None, keepdim=False, dtype=None):
 
 
 def _max_min(x, dim, keepdim, is_max, other=None):
-    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
-        from .unary import maximum, minimum
-
-        return (maximum if is_max else minimum)(x, dim)
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum (ops/unary.py, through the method)
+        return x.maximum(dim) if is_max else x.minimum(dim)
     if dim is None:
         return AMaxMin(None, False, is_max, nan_ties=True)(x)
     f = MaxMinDim(dim, keepdim, is_max)
@@ -433,55 +369,6 @@ def _arg(x, dim, keepdim, name):
         return Tensor._wrap(xp.asarray(i, dtype="int64").reshape((1,) * x.ndim if keepdim else ()))
     axis = _axes(dim, x.ndim)[0] if x.ndim else None
     return Tensor._wrap(getattr(xp, name)(x.array, axis=axis, keepdims=keepdim).astype("int64", copy=False))
-
-
-@torch_aliases
-def softmax(x, dim=None, dtype=None):
-    if dtype is not None:
-        x = x.to(dtype)
-    return SoftmaxFunction(_implicit_dim(x, dim, "softmax"))(x)
-
-
-@torch_aliases
-def log_softmax(x, dim=None, dtype=None):
-    if dtype is not None:
-        x = x.to(dtype)
-    return LogSoftmaxFunction(_implicit_dim(x, dim, "log_softmax"))(x)
-
-
-def _implicit_dim(x, dim, name):
-    if dim is not None:
-        return dim
-    # torch's legacy rule for dim=None (it warns); say which dim we picked
-    import warnings
-
-    d = 0 if x.ndim in (0, 1, 3) else 1
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                  f"as an argument (using dim={d}).", stacklevel=3)
-    return d
-
-
-@torch_aliases
-def logsumexp(x, dim, keepdim=False):
-    return LogSumExp(dim, keepdim)(x)
-
-
-@torch_aliases
-def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    """Variance from primitives (mean, sub, mul, sum), so its gradient is the composition's."""
-    from .arith import div, mul, sub
-
-    c = 1 if correction is None and unbiased is None else (correction if correction is not None else int(unbiased))
-    d = sub(x, mean(x, dim, keepdim=True))
-    n = x.array.size // _b.max(1, _reduced_size(x, dim))  # elements per reduced group
-    return div(sum(mul(d, d), dim, keepdim), _b.max(n - c, 0))
-
-
-@torch_aliases
-def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    from .unary import sqrt
-
-    return sqrt(var(x, dim, unbiased, keepdim, correction))
 
 
 def _reduced_size(x, dim):

@@ -34,10 +34,15 @@ class Adadelta(Optimizer):
             state["step"] += 1.0
             g = decayed_grad(xp, w, p.grad.array, weight_decay, maximize)
             v, u = state["square_avg"].array, state["acc_delta"].array
-            if kernels.run("adadelta", (w, g, v, u), rho, 1.0 - rho, eps, lr):
-                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
+            if self._fast and _fused_adadelta(w, g, v, u, rho, eps, lr):
+                continue  # done by the twin of the formulas below (_fused_adadelta): the same bits
             rho_, one_minus_rho, eps_, lr_ = typed(w.dtype, rho, 1.0 - rho, eps, lr)
             v[...] = v * rho_ + one_minus_rho * g * g         # v <- rho v + (1 - rho) g^2
             delta = xp.sqrt(u + eps_) / xp.sqrt(v + eps_) * g  # delta = sqrt(u + eps) / sqrt(v + eps) g
             u[...] = u * rho_ + one_minus_rho * delta * delta  # u <- rho u + (1 - rho) delta^2
             w -= delta * lr_                                  # w <- w - lr delta
+
+
+def _fused_adadelta(w, g, v, u, rho, eps, lr):
+    """The twin of Adadelta's formulas in one pass (minigrad/kernels), the same bits; False where no kernel fits."""
+    return kernels.run("adadelta", (w, g, v, u), rho, 1.0 - rho, eps, lr)

@@ -44,8 +44,13 @@ class Adagrad(Optimizer):
             g = decayed_grad(xp, w, p.grad.array, weight_decay, maximize)
             clr = lr / (1.0 + (state["step"] - 1.0) * lr_decay)
             s = state["sum"].array
-            if kernels.run("adagrad", (w, g, s), 1.0, eps, -clr):
-                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
+            if self._fast and _fused_adagrad(w, g, s, eps, clr):
+                continue  # done by the twin of the formulas below (_fused_adagrad): the same bits
             eps_, neg_clr = typed(w.dtype, eps, -clr)
             s[...] = s + g * g                                # s <- s + g^2
             w += (neg_clr * g) / (xp.sqrt(s) + eps_)          # w <- w - clr g / (sqrt(s) + eps)
+
+
+def _fused_adagrad(w, g, s, eps, clr):
+    """The twin of Adagrad's formulas in one pass (minigrad/kernels), the same bits; False where no kernel fits."""
+    return kernels.run("adagrad", (w, g, s), 1.0, eps, -clr)

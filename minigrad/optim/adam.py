@@ -53,9 +53,9 @@ class Adam(Optimizer):
             m, v = state["exp_avg"].array, state["exp_avg_sq"].array
             step_size = lr / (1.0 - beta1**step)
             bias_correction2_sqrt = (1.0 - beta2**step) ** 0.5
-            if not amsgrad and kernels.run("adam", (w, g, m, v), *lerp_consts(m.dtype, 1.0 - beta1), beta2,
-                                           1.0 - beta2, bias_correction2_sqrt, eps, -step_size):
-                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
+            if self._fast and not amsgrad and _fused_adam(w, g, m, v, beta1, beta2, bias_correction2_sqrt, eps,
+                                                          step_size):
+                continue  # done by the twin of the formulas below (_fused_adam): the same bits
             b2, one_minus_b2, bc2, eps_, neg_step = typed(w.dtype, beta2, 1.0 - beta2, bias_correction2_sqrt, eps,
                                                           -step_size)
             m[...] = lerp(m, g, 1.0 - beta1)                  # m <- beta1 m + (1 - beta1) g
@@ -81,3 +81,10 @@ class AdamW(Adam):
         super().load_state_dict(state_dict)
         for group in self.param_groups:
             group["decoupled_weight_decay"] = True  # as torch: AdamW always decouples
+
+
+def _fused_adam(w, g, m, v, beta1, beta2, bias_correction2_sqrt, eps, step_size):
+    """The twin of Adam's formulas: w, m, v updated in one pass (Numba on the CPU; on the GPU one CUDA launch for
+    the whole step), the same bits; False where no kernel fits (the formulas run)."""
+    return kernels.run("adam", (w, g, m, v), *lerp_consts(m.dtype, 1.0 - beta1), beta2, 1.0 - beta2,
+                       bias_correction2_sqrt, eps, -step_size)

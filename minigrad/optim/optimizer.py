@@ -1,6 +1,7 @@
 """Optimizer base: param groups, per-parameter state, zero_grad, state_dict in torch's layout."""
 import warnings
 from collections import defaultdict
+from contextlib import nullcontext
 from copy import deepcopy
 from itertools import chain
 
@@ -114,7 +115,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with kernels.batch():  # CuPy: all fused updates of this step leave in one launch (minigrad/kernels)
+        self._fast = kernels.switch.on  # each optimizer's fused twin (_fused_adam, ...), or its formulas alone
+        with kernels.batch() if self._fast else nullcontext():  # CuPy: the step's fused updates in one launch
             for group in self.param_groups:
                 self._step_group(group)
         for group in self.param_groups:  # the updates changed each parameter in place: count it, as torch
@@ -122,6 +124,8 @@ class Optimizer:
                 if p.grad is not None:
                     p._vc[0] += 1
         return loss
+
+    _fast = False  # set by step() from minigrad.kernels.switch
 
     def _step_group(self, group):
         raise NotImplementedError

@@ -43,9 +43,8 @@ class RMSprop(Optimizer):
             v = state["square_avg"].array
             gbar = state["grad_avg"].array if centered else v  # v, w: placeholders the kernel never touches
             buf = state["momentum_buffer"].array if momentum > 0 else w
-            if kernels.run("rmsprop", (w, g, v, gbar, buf), alpha, 1.0 - alpha, *lerp_consts(v.dtype, 1.0 - alpha),
-                           -1.0, eps, centered, momentum > 0, momentum, lr):
-                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
+            if self._fast and _fused_rmsprop(w, g, v, gbar, buf, alpha, eps, centered, momentum, lr):
+                continue  # done by the twin of the formulas below (_fused_rmsprop): the same bits
             alpha_, one_minus_alpha, eps_, momentum_, lr_, minus_one = typed(w.dtype, alpha, 1.0 - alpha, eps,
                                                                              momentum, lr, -1.0)
             v[...] = v * alpha_ + one_minus_alpha * g * g     # v <- alpha v + (1 - alpha) g^2
@@ -59,3 +58,9 @@ class RMSprop(Optimizer):
                 w -= buf * lr_                                # w <- w - lr b
             else:
                 w += (-lr_ * g) / avg                         # w <- w - lr g / avg
+
+
+def _fused_rmsprop(w, g, v, gbar, buf, alpha, eps, centered, momentum, lr):
+    """The twin of RMSprop's formulas in one pass (minigrad/kernels), the same bits; False where no kernel fits."""
+    return kernels.run("rmsprop", (w, g, v, gbar, buf), alpha, 1.0 - alpha, *lerp_consts(v.dtype, 1.0 - alpha),
+                       -1.0, eps, centered, momentum > 0, momentum, lr)

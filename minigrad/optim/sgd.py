@@ -30,11 +30,8 @@ class SGD(Optimizer):
             xp, w = p.xp, p.array
             g = decayed_grad(xp, w, p.grad.array, weight_decay, maximize)
             buf = state.get("momentum_buffer")
-            if momentum == 0 and kernels.run("sgd", (w, g), lr):
-                continue  # done by the fused twin of the formulas below (minigrad/kernels): the same bits
-            if buf is not None and momentum != 0 and kernels.run(
-                    "sgd_momentum", (w, g, buf.array), momentum, 1.0 - dampening, dampening != 0, nesterov, lr):
-                continue
+            if self._fast and _fused_sgd(w, g, buf, momentum, dampening, nesterov, lr):
+                continue  # done by the twin of the formulas below (_fused_sgd): the same bits
             momentum_, damp_, lr_ = typed(w.dtype, momentum, 1.0 - dampening, lr)
             if momentum != 0:
                 if buf is None:  # first step: the buffer starts as the gradient itself
@@ -43,3 +40,12 @@ class SGD(Optimizer):
                     buf.array[...] = buf.array * momentum_ + (g if dampening == 0 else g * damp_)
                 g = g + buf.array * momentum_ if nesterov else buf.array
             w -= g * lr_                                      # w <- w - lr g
+
+
+def _fused_sgd(w, g, buf, momentum, dampening, nesterov, lr):
+    """The twin of SGD's formulas in one pass (minigrad/kernels), the same bits; False where no kernel fits (also
+    on the first momentum step, where the buffer is made)."""
+    if momentum == 0:
+        return kernels.run("sgd", (w, g), lr)
+    return buf is not None and kernels.run("sgd_momentum", (w, g, buf.array), momentum, 1.0 - dampening,
+                                           dampening != 0, nesterov, lr)
