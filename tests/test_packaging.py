@@ -1,4 +1,4 @@
-"""Packaging: the oldest-versions set is exactly setup.cfg's lower bounds; license, classifiers and `make docs` agree."""
+"""Packaging: the oldest set is exactly setup.cfg's lower bounds; license, classifiers and `make docs` agree."""
 import configparser
 import re
 from pathlib import Path
