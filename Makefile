@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DATA_DEFAULT := $(wildcard ../shared/data)
 export MINIGRAD_DATA ?= $(if $(DATA_DEFAULT),$(abspath $(DATA_DEFAULT)),)
 
-.PHONY: demo test test-oldest bench gpu-check clean-venv
+.PHONY: demo test test-oldest docs bench gpu-check clean-venv
 
 $(VENV)/.stamp-base: setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,19 @@ test-oldest: $(OLDEST_VENV)/.stamp
 	$(OLDEST_VENV)/bin/python -c "import numpy, torch; print('oldest set: torch', torch.__version__, 'numpy', numpy.__version__)"
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(OLDEST_VENV)/bin/python -m pytest -q -ra -k "not cupy_contract"
 
+# The API reference and docs/ as a site in site/, warnings as errors (mkdocs.yml: strict). Its own small venv holds
+# setup.cfg's `docs` extra alone: griffe reads minigrad's source without importing it.
+DOCS_VENV ?= .venv-docs
+$(DOCS_VENV)/.stamp: setup.cfg
+	test -x $(DOCS_VENV)/bin/python || $(PYTHON) -m venv $(DOCS_VENV)
+	$(PYTHON) -c "import configparser; c = configparser.ConfigParser(); c.read('setup.cfg'); \
+	print(c['options.extras_require']['docs'].strip())" > $(DOCS_VENV)/requirements.txt
+	$(DOCS_VENV)/bin/python -m pip install -q -r $(DOCS_VENV)/requirements.txt
+	touch $@
+
+docs: $(DOCS_VENV)/.stamp
+	$(DOCS_VENV)/bin/python -m mkdocs build --strict
+
 bench: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.epoch
 
@@ -43,4 +56,4 @@ gpu-check:  # on a lent GPU machine, < 8 min: from the working tree, no install;
 	PYTHONPATH=. $(PYTHON) -m benchmarks.gpu_check
 
 clean-venv:
-	rm -rf $(VENV) $(OLDEST_VENV)
+	rm -rf $(VENV) $(OLDEST_VENV) $(DOCS_VENV)

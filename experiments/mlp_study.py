@@ -8,7 +8,7 @@ results.json, table.md and figures (see experiments/mlp_study_report.py).
     python -m experiments.mlp_study --out results/mlp_study
     python -m experiments.mlp_study --quick --out results/mlp_study_quick
     python -m experiments.mlp_study --factors width depth --only width=100,800 --seeds 0 1 2 --epochs 5
-Needs Ray Tune: pip install 'minigrad-engine[study]'.
+Needs Ray Tune: pip install -e '.[study]' (in the repository's root), or pip install 'ray[tune]'.
 """
 import argparse
 import hashlib
@@ -390,8 +390,8 @@ def main(argv=None):
         try:
             from ray import tune
         except ImportError:
-            raise UserError("the study runs on Ray Tune, which is not installed: "
-                            "pip install 'minigrad-engine[study]'  (or: pip install 'ray[tune]')") from None
+            raise UserError("the study runs on Ray Tune, which is not installed: pip install -e '.[study]' "
+                            "in the repository's root (or: pip install 'ray[tune]')") from None
         base, groups = plan(args)
         out = os.path.abspath(args.out)
         from experiments.cli import UsageError, writable_dir

@@ -22,10 +22,12 @@ def current_accelerator(check_available=False):
 
 
 def device_count():
+    """Number of visible CUDA GPUs (0 without CuPy or a GPU), as torch.accelerator.device_count."""
     return backend.cupy.cuda.runtime.getDeviceCount() if is_available() else 0
 
 
 def current_device_index():
+    """Index of the current CUDA device; raises RuntimeError without CuPy or a GPU."""
     if not is_available():
         raise backend.require_cupy_error()
     return backend.cupy.cuda.runtime.getDevice()
@@ -35,6 +37,7 @@ current_device_idx = current_device_index
 
 
 def synchronize(device=None):
+    """Wait for the GPU's queued work to finish (nothing to wait for on the CPU)."""
     if is_available():
         backend.cupy.cuda.Device().synchronize()
 

@@ -20,6 +20,7 @@ _FOPI = f32(1.27323954473516)  # 4 / pi
 
 
 def fma(a, b, c):
+    """a * b + c in float32 with one rounding (as GCC's fused multiply-add), broadcast together."""
     a, b, c = numpy.broadcast_arrays(f32(a), f32(b), f32(c))
     return random_cpu.call("fma", a, b, c)
 

@@ -24,9 +24,10 @@ class _MissingCupy:
 
 cupy = _cupy if _cupy is not None else _MissingCupy()
 
+# minigrad-engine is not on PyPI: name CuPy's own package, and the extra for a clone of the repository
 CUPY_INSTALL_HINT = (
-    "Install the GPU extra with `pip install 'minigrad-engine[gpu]'` (CuPy for CUDA 12; "
-    "use cupy-cuda13x for CUDA 13) on a machine with an NVIDIA GPU, or use device='cpu'/'numpy'."
+    "Install CuPy with `pip install cupy-cuda12x` (CUDA 12; cupy-cuda13x for CUDA 13), or `pip install -e '.[gpu]'` "
+    "in a clone of minigrad, on a machine with an NVIDIA GPU; or use device='cpu'/'numpy'."
 )
 
 _ALIASES = {"cpu": "numpy", "numpy": "numpy", "np": "numpy", "cuda": "cupy", "cupy": "cupy", "gpu": "cupy"}
@@ -43,6 +44,7 @@ def cupy_available():
 
 
 def require_cupy_error():
+    """The RuntimeError to raise when CuPy is asked for: why it cannot be used and how to install it."""
     if _cupy is None:
         why = f"CuPy is not installed ({_CUPY_IMPORT_ERROR})."
     else:
@@ -83,6 +85,7 @@ def get_array_module(x):
 
 
 def name_of(xp):
+    """'numpy' or 'cupy' for an array module."""
     return "cupy" if xp is not numpy else "numpy"
 
 
@@ -157,6 +160,7 @@ _default_backend = _initial_default()
 
 
 def get_default_backend():
+    """The backend new tensors land on: 'numpy' or 'cupy'."""
     return _default_backend
 
 

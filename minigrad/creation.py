@@ -27,6 +27,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 
 
 def as_tensor(data, dtype=None, device=None):
+    """Tensor from data without a copy where it can: a Tensor of the same dtype and device comes back as is."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     if isinstance(data, Tensor):
@@ -65,18 +66,22 @@ def _size(dims, size):
 
 
 def zeros(*dims, size=None, dtype=None, device=None, requires_grad=False):
+    """Tensor of 0s, shape dims (zeros(2, 3), zeros((2, 3)) or size=); the default float dtype unless dtype=."""
     return _finish(get_xp(device).zeros(_size(dims, size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def ones(*dims, size=None, dtype=None, device=None, requires_grad=False):
+    """Tensor of 1s, shape dims (as zeros)."""
     return _finish(get_xp(device).ones(_size(dims, size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def empty(*dims, size=None, dtype=None, device=None, requires_grad=False):
+    """Uninitialised tensor, shape dims (as zeros); its values are whatever the memory held."""
     return _finish(get_xp(device).empty(_size(dims, size), dtype=_float_dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """Tensor of shape size filled with fill_value; dtype as torch picks it (float: default, bool, else int64)."""
     if dtype is None:
         dtype = dtypes.get_default_dtype() if isinstance(fill_value, float) else (
             dtypes.bool if isinstance(fill_value, bool) else dtypes.int64)
@@ -90,42 +95,50 @@ def _like(x, dtype, device):
 
 
 def zeros_like(x, dtype=None, device=None, requires_grad=False):
+    """Tensor of 0s with x's shape, and its dtype and device unless given."""
     xp, d = _like(x, dtype, device)
     return _finish(xp.zeros(x.shape, dtype=d), requires_grad)
 
 
 def ones_like(x, dtype=None, device=None, requires_grad=False):
+    """Tensor of 1s with x's shape, and its dtype and device unless given."""
     xp, d = _like(x, dtype, device)
     return _finish(xp.ones(x.shape, dtype=d), requires_grad)
 
 
 def empty_like(x, dtype=None, device=None, requires_grad=False):
+    """Uninitialised tensor with x's shape, and its dtype and device unless given."""
     xp, d = _like(x, dtype, device)
     return _finish(xp.empty(x.shape, dtype=d), requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    """Tensor of fill_value with x's shape, and its dtype and device unless given."""
     xp, d = _like(x, dtype, device)
     return _finish(xp.full(x.shape, fill_value, dtype=d), requires_grad)
 
 
 def rand_like(x, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """U[0, 1) samples with x's shape, dtype and device (as rand)."""
     return rand(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad,
                 generator=generator)
 
 
 def randn_like(x, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """N(0, 1) samples with x's shape, dtype and device (as randn)."""
     return randn(x.shape, dtype=dtype or x.dtype, device=device or x.backend, requires_grad=requires_grad,
                  generator=generator)
 
 
 def randint_like(x, low=0, high=None, *, generator=None, dtype=None, device=None):
+    """Integers in [low, high) with x's shape, dtype and device; randint_like(x, high) draws from [0, high)."""
     if high is None:
         low, high = 0, low
     return randint(low, high, x.shape, generator=generator, dtype=dtype or x.dtype, device=device or x.backend)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """1-D tensor start, start + step, ... < end; int64 for integer arguments, else the default float dtype."""
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -144,12 +157,14 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """1-D tensor of steps values evenly spaced from start to end, both included."""
     # computed in float64 and rounded once; torch's vectorised kernel may differ by one ulp
     a = numpy.linspace(start, end, int(steps), dtype=numpy.float64).astype(_float_dtype(dtype))
     return _finish(get_xp(device).asarray(a), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """(n, m) tensor (m = n by default) with 1s on the diagonal, 0s elsewhere."""
     return _finish(get_xp(device).eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -160,6 +175,7 @@ def rand(*dims, size=None, dtype=None, device=None, requires_grad=False, generat
 
 
 def randn(*dims, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    """N(0, 1) samples, shape dims: torch's numbers on the CPU (manual_seed or generator=), CuPy's on the GPU."""
     d = _float_dtype(dtype)
     return _finish(random.normal(_size(dims, size), 0.0, 1.0, d, backend_name(device), generator), requires_grad)
 
@@ -185,6 +201,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None):
+    """Integers in [low, high) of shape size (int64 unless dtype=); randint(high, size) draws from [0, high)."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size), as torch
         low, high, size = 0, low, high
     if high is None:
@@ -196,5 +213,6 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 
 def randperm(n, *, generator=None, dtype=None, device=None):
+    """A random permutation of 0 .. n-1 (int64), torch's on the CPU."""
     p = random.permutation(int(n), backend_name(device), generator)
     return Tensor._wrap(p if dtype is None else p.astype(dtypes.as_dtype(dtype)))

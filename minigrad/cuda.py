@@ -11,10 +11,12 @@ def is_available():
 
 
 def device_count():
+    """Number of visible CUDA GPUs (0 without CuPy or a GPU), as torch.cuda.device_count."""
     return backend.cupy.cuda.runtime.getDeviceCount() if is_available() else 0
 
 
 def synchronize():
+    """Wait for the GPU's queued work, then raise what the device-side checks found (as torch.cuda.synchronize)."""
     if is_available():
         backend.cupy.cuda.Device().synchronize()
         backend.sync_checks()
@@ -25,6 +27,7 @@ def synchronize():
 
 
 def get_device_name(index=0):
+    """The GPU's name, e.g. 'NVIDIA H100 80GB HBM3'; raises RuntimeError without CuPy or a GPU."""
     if not is_available():
         raise backend.require_cupy_error()
     return backend.cupy.cuda.runtime.getDeviceProperties(index)["name"].decode()
@@ -56,6 +59,7 @@ class CUDAGraph:
         self._graph.launch()
 
     def reset(self):
+        """Drop the captured graph and its memory pool; the next capture starts afresh."""
         self._graph = self._pool = None
 
     def pool(self):

@@ -44,14 +44,17 @@ class dtype:
 
     @property
     def is_floating_point(self):
+        """True for float16/32/64."""
         return self.dtype.kind == "f"
 
     @property
     def is_signed(self):
+        """True for the signed integers and the floats."""
         return self.dtype.kind in "if"
 
     @property
     def is_complex(self):
+        """False: minigrad has no complex dtypes."""
         return False
 
 
@@ -91,6 +94,7 @@ _default_dtype = float32
 
 
 def get_default_dtype():
+    """The dtype of new float tensors (float32 unless set_default_dtype changed it)."""
     return _default_dtype
 
 
@@ -153,6 +157,7 @@ def as_dtype(d):
 
 
 def is_floating(d):
+    """True if the NumPy dtype d is a float dtype."""
     return d.kind == "f"
 
 

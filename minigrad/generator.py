@@ -31,6 +31,7 @@ class Generator:
         self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed):
+        """Reseed with torch's mt19937 seeding (a negative seed as its uint64 bits); returns the generator."""
         seed = int(seed)
         if not -(2**63) <= seed < 2**64:
             raise RuntimeError(f"Overflow when unpacking long: seed {seed} is outside [-2^63, 2^64)")
@@ -49,6 +50,7 @@ class Generator:
         return s
 
     def initial_seed(self):
+        """The seed this generator was last seeded with."""
         return self._seed
 
     # ---- raw words --------------------------------------------------------------------------------------------------
@@ -93,6 +95,7 @@ class Generator:
         return self
 
     def clone_state(self):
+        """A new Generator in this one's state (torch's Generator.clone_state)."""
         return Generator().set_state(self.get_state())
 
     def __repr__(self):
@@ -108,6 +111,7 @@ def get_rng_state():
 
 
 def set_rng_state(new_state):
+    """Restore the global CPU generator from get_rng_state()'s bytes (torch's 5056-byte layout)."""
     default_generator.set_state(new_state)
 
 

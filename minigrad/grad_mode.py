@@ -22,10 +22,12 @@ _state = _GradState()
 
 
 def is_grad_enabled():
+    """True where ops record a graph (this thread's grad mode)."""
     return _state.enabled
 
 
 def is_inference_mode_enabled():
+    """True inside inference_mode() (this thread)."""
     return _state.inference
 
 
@@ -33,6 +35,7 @@ class _Mode:
     """Base of the managers: `mode()` says (enabled, inference) to set while inside."""
 
     def mode(self):
+        """(grad enabled, inference) to set while inside the manager."""
         raise NotImplementedError
 
     def __enter__(self):
@@ -45,6 +48,7 @@ class _Mode:
         return False
 
     def clone(self):
+        """A fresh manager with the same settings (a decorator enters one per call)."""
         return type(self)()
 
     def __call__(self, func):
@@ -101,6 +105,7 @@ class no_grad(_NoParams):
     """`with minigrad.no_grad():` runs ops without recording a graph (results have requires_grad=False)."""
 
     def mode(self):
+        """Grad off; inference mode as it was."""
         return False, _state.inference
 
 
@@ -108,6 +113,7 @@ class enable_grad(_NoParams):
     """Turns graph recording back on inside a no_grad block or function."""
 
     def mode(self):
+        """Grad on; inference mode as it was."""
         return True, _state.inference
 
 
@@ -124,6 +130,7 @@ class set_grad_enabled(_Mode):
         _state.enabled = mode  # in effect at once, as torch: set_grad_enabled(False) alone is a switch
 
     def mode(self):
+        """Grad as the flag says; inference mode as it was."""
         return self.flag, _state.inference
 
     def __enter__(self):
@@ -136,6 +143,7 @@ class set_grad_enabled(_Mode):
         return super().__call__(func)
 
     def clone(self):
+        """What each call of a decorated function runs under."""
         return _SetGrad(self.flag)
 
 
@@ -146,9 +154,11 @@ class _SetGrad(_Mode):
         self.flag = flag
 
     def mode(self):
+        """Grad as the flag says; inference mode as it was."""
         return self.flag, _state.inference
 
     def clone(self):
+        """Another manager with the same flag."""
         return _SetGrad(self.flag)
 
 
@@ -165,7 +175,9 @@ class inference_mode(_Mode):
         self.on = mode
 
     def mode(self):
+        """inference_mode(True): grad off, inference on; inference_mode(False): grad on, inference off."""
         return not self.on, self.on
 
     def clone(self):
+        """Another manager with the same setting."""
         return inference_mode(self.on)

@@ -42,6 +42,7 @@ def seed():
 
 
 def initial_seed():
+    """The seed the global CPU generator was last seeded with (torch.initial_seed)."""
     return default_generator.initial_seed()
 
 

@@ -37,21 +37,25 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
+    """Fill in place with Exp(lambd) samples, density lambd exp(-lambd x); returns the tensor."""
     return _write(self, lambda c: random.exponential((self.numel(),), float(lambd), self.dtype, self.backend,
                                                      generator))
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    """Fill in place with Cauchy(median, sigma) samples; returns the tensor."""
     return _write(self, lambda c: move(random.cauchy((self.numel(),), float(median), float(sigma), self.dtype,
                                                      generator), self.backend))
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    """Fill in place with exp(N(mean, std)) samples; returns the tensor."""
     return _write(self, lambda c: move(random.log_normal((self.numel(),), mean, std, self.dtype, generator),
                                        self.backend))
 
 
 def geometric_(self, p, *, generator=None):
+    """Fill in place with the number of Bernoulli(p) trials up to the first success (1, 2, ...); returns the tensor."""
     return _write(self, lambda c: move(random.geometric((self.numel(),), p, self.dtype, generator), self.backend))
 
 

@@ -39,6 +39,7 @@ class Node:
     note: str = ""
 
     def header(self):
+        """One line: name, shape, dtype and the note."""
         return f"{self.name}  {self.shape} {self.dtype}" + (f"  ({self.note})" if self.note else "")
 
 
@@ -59,6 +60,7 @@ class Graph:
             self._inputs.setdefault(d, []).append(s)
 
     def node(self, node_id):
+        """The Node with that id."""
         return self._by_id[node_id]
 
     def inputs_of(self, node_id):

@@ -1,4 +1,4 @@
-"""The oldest-versions set that `make test-oldest` installs is exactly setup.cfg's lower bounds."""
+"""Packaging: the oldest set is exactly setup.cfg's lower bounds; license, classifiers and `make docs` agree."""
 import configparser
 import re
 from pathlib import Path
@@ -49,3 +49,40 @@ def test_make_test_oldest_uses_the_constraints():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^test-oldest:", makefile, re.M)
     assert "-c .ci/oldest-constraints.txt" in makefile
+
+
+# ---- metadata, license, docs build ---------------------------------------------------------------------------------
+def metadata():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    return cfg["metadata"]
+
+
+def test_license_file_matches_the_metadata():
+    meta = metadata()
+    assert meta["license_expression"] == "MIT" and meta["license_files"] == "LICENSE"
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License") and "the minigrad developers" in text
+    # setuptools refuses a License classifier beside an expression
+    assert not [c for c in meta["classifiers"].splitlines() if c.startswith("License ::")]
+
+
+def test_python_classifiers_start_at_python_requires():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    low = _release(re.match(r">=\s*([0-9.]+)", cfg["options"]["python_requires"]).group(1))
+    versions = sorted(_release(v) for v in re.findall(r"Python :: (3\.\d+)$", metadata()["classifiers"], re.M))
+    assert versions and versions[0] == low, f"classifiers {versions} do not start at python_requires {low}"
+    assert [v[1] for v in versions] == list(range(versions[0][1], versions[-1][1] + 1)), "a gap in the classifiers"
+
+
+def test_make_docs_is_strict_and_runs_in_ci():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^docs:", makefile, re.M) and "mkdocs build --strict" in makefile
+    assert re.search(r"^\s*strict:\s*true\s*$", (ROOT / "mkdocs.yml").read_text(), re.M)
+    commands = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.startswith("make ")]
+    assert commands.index("make test") < commands.index("make docs") < commands.index("make test-oldest")
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    assert "mkdocstrings" in cfg["options.extras_require"]["docs"]
+    assert "site/" in (ROOT / ".gitignore").read_text().split()

@@ -33,4 +33,5 @@ def set_float32_matmul_precision(precision):
 
 
 def get_float32_matmul_precision():
+    """The float32 matmul precision setting ('highest', 'high' or 'medium'), as torch's."""
     return _precision

@@ -13,4 +13,5 @@ def is_available():
 
 
 def version():
+    """None: there is no cuDNN."""
     return None

@@ -2,8 +2,10 @@
 
 
 def is_available():
+    """False: minigrad has no Metal backend."""
     return False
 
 
 def is_built():
+    """False: minigrad has no Metal backend."""
     return False

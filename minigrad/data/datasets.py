@@ -100,6 +100,7 @@ class MNIST:
 
     @property
     def class_to_idx(self):
+        """{class name: label}, as torchvision's."""
         return {c: i for i, c in enumerate(self.classes)}
 
     def __repr__(self):

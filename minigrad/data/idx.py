@@ -26,6 +26,7 @@ def md5_hex(buf):
 
 
 def is_gzip(buf):
+    """True if the bytes start with gzip's magic number."""
     return bytes(buf[:2]) == GZIP_MAGIC
 
 

@@ -61,6 +61,7 @@ class ToTensor:
         return Tensor._wrap(to_float_chw(_array(pic)))
 
     def batch(self, X):
+        """A whole batch at once: uint8 (N, H, W[, C]) array -> float (N, C, H, W) in [0, 1]."""
         return to_float_chw(X, batched=True)
 
     def __repr__(self):
@@ -80,6 +81,7 @@ class Normalize:
         return Tensor._wrap(y) if isinstance(x, Tensor) else y
 
     def batch(self, X):
+        """A whole batch at once: (X - mean) / std per channel, X (N, C, H, W)."""
         return normalize(X, self.mean, self.std)
 
     def __repr__(self):
@@ -99,9 +101,11 @@ class Compose:
 
     @property
     def batchable(self):
+        """True if every transform can run on a whole batch (the DataLoader then does so)."""
         return all(is_batchable(t) for t in self.transforms)
 
     def batch(self, X):
+        """A whole batch through every transform in order, writing in place once a copy is owned."""
         owned = False  # may X be overwritten? only once a transform here allocated it
         for t in self.transforms:
             if isinstance(t, Normalize):

@@ -11,18 +11,22 @@ from .loss_elementwise import (  # noqa: F401
 
 
 def sigmoid(input):
+    """1 / (1 + exp(-input)), elementwise; any shape."""
     return ops.sigmoid(input)
 
 
 def tanh(input):
+    """tanh(input), elementwise; any shape."""
     return ops.tanh(input)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x - max) / sum exp(x - max) along dim; same shape as input (dtype= casts first, as torch)."""
     return ops.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """x - max - log sum exp(x - max) along dim; same shape as input (dtype= casts first)."""
     return ops.log_softmax(input, dim, dtype)
 
 

@@ -58,6 +58,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill tensor in place with N(mean, std) samples (torch's numbers on the CPU); returns it."""
     with no_grad():
         return tensor.normal_(float(mean), float(std), generator=generator)
 
@@ -94,14 +95,17 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def constant_(tensor, val):
+    """Fill tensor in place with val; returns it."""
     return _fill(tensor, val)
 
 
 def zeros_(tensor):
+    """Fill tensor in place with 0; returns it."""
     return _fill(tensor, 0)
 
 
 def ones_(tensor):
+    """Fill tensor in place with 1; returns it."""
     return _fill(tensor, 1)
 
 
@@ -137,6 +141,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 
 def eye_(tensor):
+    """Fill a 2-D tensor in place with the identity (1 on the diagonal); returns it."""
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _fill(tensor, tensor.xp.eye(*tensor.shape, dtype=tensor.dtype))

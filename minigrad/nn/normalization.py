@@ -34,6 +34,7 @@ class BatchNorm1d(Module):
                 self.register_buffer(name, None)
 
     def forward(self, input):
+        """(N, C) or (N, C, L) -> same shape: batch statistics in training, running ones in eval."""
         if input.ndim not in (2, 3):
             raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
         if input.shape[1] != self.num_features:
@@ -49,5 +50,6 @@ class BatchNorm1d(Module):
                             self.weight, self.bias, use_batch, factor, self.eps)
 
     def extra_repr(self):
+        """The constructor's arguments, for print(module)."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")

@@ -78,6 +78,7 @@ class AdamW(Adam):
                          decoupled_weight_decay=True)
 
     def load_state_dict(self, state_dict):
+        """Optimizer.load_state_dict, keeping decoupled weight decay on as torch's AdamW does."""
         super().load_state_dict(state_dict)
         for group in self.param_groups:
             group["decoupled_weight_decay"] = True  # as torch: AdamW always decouples

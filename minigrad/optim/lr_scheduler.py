@@ -29,12 +29,15 @@ class LRScheduler:
         self._is_initial = False
 
     def get_lr(self):
+        """The learning rates for the current last_epoch, one per param group (each scheduler's formula)."""
         raise NotImplementedError
 
     def get_last_lr(self):
+        """The learning rates the last step() wrote, one per param group."""
         return self._last_lr
 
     def step(self, epoch=None):
+        """Advance last_epoch by one (or to epoch) and write get_lr() into the optimizer's groups."""
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
@@ -47,9 +50,11 @@ class LRScheduler:
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self):
+        """Everything but the optimizer, as torch's."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore what state_dict() returned."""
         self.__dict__.update(state_dict)
 
 
@@ -62,6 +67,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The groups' lrs, times gamma when last_epoch is a multiple of step_size."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -78,6 +84,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The groups' lrs times gamma (unchanged at epoch 0)."""
         if self.last_epoch == 0:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -94,6 +101,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The next lrs on the cosine, computed recursively from the current ones as torch does."""
         t, T, lo = self.last_epoch, self.T_max, self.eta_min
         groups = self.optimizer.param_groups
         if self._is_initial:
@@ -186,6 +194,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self):
+        """The lrs at this step of the 1cycle schedule (cosine or linear between its phases)."""
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
@@ -235,6 +244,7 @@ class ReduceLROnPlateau:
         return a < best - self.threshold if self.mode == "min" else a > best + self.threshold
 
     def step(self, metrics):
+        """Record the metric; after more than patience steps without improvement, scale the lrs by factor."""
         current = float(metrics)
         self.last_epoch += 1
         if self._is_better(current, self.best):
@@ -254,10 +264,13 @@ class ReduceLROnPlateau:
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def get_last_lr(self):
+        """The learning rates after the last step(), one per param group."""
         return self._last_lr
 
     def state_dict(self):
+        """Everything but the optimizer, as torch's."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore what state_dict() returned."""
         self.__dict__.update(state_dict)
