@@ -8,7 +8,7 @@ leaf that requires grad, or None). Grad mode lives in minigrad/grad_mode.py, tor
 import numpy
 
 from . import dtypes
-from .backend import _cupy, get_array_module, name_of
+from .backend import _cupy, check_same_backend, get_array_module
 from .kernels import switch
 from .grad_mode import (  # noqa: F401  (torch.autograd.no_grad, ...)
     _state, enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled,
@@ -63,7 +63,7 @@ class Function:
     def __call__(self, *inputs):
         ts = inputs if _all_tensors(inputs) else [as_operand(x, _first_tensor(inputs)) for x in inputs]
         if _cupy is not None:  # with numpy alone every array is on one backend
-            _check_same_backend(ts, type(self).__name__)
+            check_same_backend([t.array for t in ts], type(self).__name__)
         needs = _wants_grad(ts) and self.differentiable and _state.enabled
         # set before forward, so an op keeps only what the gradients asked for need (as torch's nodes)
         self.needs_input_grad = tuple(t.requires_grad for t in ts) if needs else _NO_GRAD[len(ts)]
@@ -73,10 +73,10 @@ class Function:
         if y is None:  # no twin, twins off, or the twin declined: the formula
             y = self.forward(*xs)
         if _VALUE_BASED_CASTING and not self.changes_dtype:
-            y = _narrow_0d(y, xs)
+            y = dtypes.narrow_0d(y, xs)
         out = Tensor._wrap(y, needs)
         if self.is_view:
-            _track_view(out, ts[0], self)
+            out._track_view(ts[0], self)
         if needs:
             _record(self, ts, xs, y, out)
         return out
@@ -216,74 +216,6 @@ def _modified_message(fn, i, now, expected):
             f"{expected} instead. Compute it again instead of changing it in place, or change a .clone() of it.")
 
 
-# ---- views (x[1:], reshape, permute, expand share the base's memory and its version counter) ----------------------
-def _track_view(out, x, op):
-    """Make `out` a view of x's base when its array shares x's memory (NumPy's reshape may copy)."""
-    y, a = out.array, x.array
-    if y.base is None or not get_array_module(a).may_share_memory(y, a):
-        return
-    out._base = x._base if x._base is not None else x
-    out._view_ops = (x._view_ops if x._base is not None else ()) + (op,)
-    out._vc = x._vc
-    out._view_version = x._vc[0]
-
-
-def refresh_view(t):
-    """A view whose base was changed in place after the view's history was set: its gradient now goes through the
-    base's new history (torch regenerates the view's grad_fn the same way, as AsStridedBackward0)."""
-    if t._view_version == t._vc[0]:
-        return
-    t._view_version = t._vc[0]
-    base = t._base
-    if base.requires_grad:
-        node = ViewOfBase(t._view_ops, base.array.shape)
-        node.next_functions = (edge(base),)
-        node.needs_input_grad = (True,)
-        node.in_meta = [(base.array.shape, base.array.dtype)]
-        node.xp, node.inputs = get_array_module(base.array), (base,)
-        t._ctx, t._out_nr, t.requires_grad = node, 0, True
-
-
-def view_positions(xp, view_ops, base_shape):
-    """For each element of the view, its flat position in the base: the view ops replayed on arange(base.size)."""
-    idx = xp.arange(int(numpy.prod(base_shape)), dtype=numpy.int64).reshape(base_shape)
-    for op in view_ops:
-        idx = op.view(idx)
-    return idx
-
-
-class ViewOfBase(Function):
-    """y = a view of the base (the ops in view_ops replayed). torch: AsStridedBackward0."""
-    torch_name = "AsStridedBackward0"
-
-    def __init__(self, view_ops, base_shape):
-        self.view_ops, self.base_shape = view_ops, base_shape
-
-    def backward(self, gy):
-        # each element of the view came from one base position: its gradient goes there (summed where several do)
-        xp = self.xp
-        gx = xp.zeros(int(numpy.prod(self.base_shape)), dtype=gy.dtype)
-        xp.add.at(gx, view_positions(xp, self.view_ops, self.base_shape).reshape(-1), gy.reshape(-1))
-        return gx.reshape(self.base_shape)
-
-
-class CopySlices(Function):
-    """base[view] = src, in place: the base's new value (torch's node for an in-place op through a view or
-    x[i] = v). Inputs: the base's old value and the view's new value src."""
-    torch_name = "torch::autograd::CopySlices"
-
-    def __init__(self, view_ops, base_shape):
-        self.view_ops, self.base_shape = view_ops, base_shape
-
-    def backward(self, gy):
-        # the view's places hold src now: their gradient goes to src, and none to the old base there
-        pos = view_positions(self.xp, self.view_ops, self.base_shape)
-        g_base = gy.copy()
-        g_src = g_base.reshape(-1)[pos]
-        g_base.reshape(-1)[pos.reshape(-1)] = 0
-        return g_base, g_src
-
-
 # ---- helpers of __call__ ---------------------------------------------------------------------------------------------
 def _all_tensors(inputs):
     for x in inputs:
@@ -302,7 +234,7 @@ def _wants_grad(ts):
     needs = False
     for t in ts:
         if t._base is not None:
-            refresh_view(t)
+            t._refresh_view()
         if t.requires_grad:
             needs = True
     return needs
@@ -312,7 +244,7 @@ def _arrays(fn, ts):
     """The inputs' arrays as the op computes on them: promoted to one dtype, or cast to float, where it asks."""
     xs = [t.array for t in ts]
     if fn.promote and len(xs) > 1 and xs[0].dtype != xs[1].dtype:
-        xs = _promote(ts, xs)
+        xs = dtypes.promote_arrays(xs)
     if fn.float_only:
         xs = [x if x.dtype.kind == "f" else x.astype(dtypes.get_default_dtype()) for x in xs]
     return xs
@@ -325,36 +257,6 @@ def _record(fn, ts, xs, y, out):
     fn.in_meta = [(t.array.shape, t.array.dtype) for t in ts]
     fn.saved_versions = _saved_versions(fn, ts, xs, y, out)
     out._ctx = fn
-
-
-def _narrow_0d(y, xs):
-    """A 0-d float result wider than every float input back to the widest input float dtype (NumPy 1.x only)."""
-    if getattr(y, "ndim", None) != 0 or y.dtype.kind != "f":
-        return y
-    floats = [x.dtype for x in xs if x.dtype.kind == "f"]
-    if not floats:
-        return y
-    want = max(floats, key=lambda d: d.itemsize)
-    return y.astype(want) if y.dtype.itemsize > want.itemsize else y
-
-
-def _promote(ts, xs):
-    scalar_like = [x.ndim == 0 for x in xs]
-    want = xs[0].dtype
-    for x, s in zip(xs[1:], scalar_like[1:]):
-        want = dtypes.promote_types(want, x.dtype, scalar_like[0] and want == xs[0].dtype, s)
-    return [x if x.dtype == want else x.astype(want) for x in xs]
-
-
-def _check_same_backend(ts, opname):
-    if len(ts) < 2 or all(type(t.array) is numpy.ndarray for t in ts):
-        return
-    names = {name_of(get_array_module(t.array)) for t in ts}
-    if len(names) > 1:
-        raise RuntimeError(
-            f"{opname}: expected all tensors to be on the same device, but found tensors on "
-            f"{' and '.join(sorted(names))} (numpy = cpu, cupy = cuda). Move them with .to(...)."
-        )
 
 
 # ---- the backward pass -----------------------------------------------------------------------------------------------
@@ -418,7 +320,7 @@ def run_engine(roots, grads, retain_graph=False, capture=None):
     nodes = []
     for t, g in zip(roots, grads):
         if t._base is not None:
-            refresh_view(t)
+            t._refresh_view()
         node, nr = edge(t)
         if node is None:
             continue

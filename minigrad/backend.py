@@ -89,6 +89,18 @@ def name_of(xp):
     return "cupy" if xp is not numpy else "numpy"
 
 
+def check_same_backend(arrays, opname):
+    """Refuse an op whose input arrays live on different backends, as torch refuses cpu and cuda tensors mixed."""
+    if len(arrays) < 2 or all(type(a) is numpy.ndarray for a in arrays):
+        return
+    names = {name_of(get_array_module(a)) for a in arrays}
+    if len(names) > 1:
+        raise RuntimeError(
+            f"{opname}: expected all tensors to be on the same device, but found tensors on "
+            f"{' and '.join(sorted(names))} (numpy = cpu, cupy = cuda). Move them with .to(...)."
+        )
+
+
 def to_numpy(a):
     """Host copy of a backend array (no copy for numpy)."""
     if _cupy is not None and isinstance(a, _cupy.ndarray):

@@ -179,3 +179,25 @@ def promote_types(a, b, a_is_scalar_like=False, b_is_scalar_like=False):
 def category(d):
     """bool < integer < float: torch's casting order between kinds."""
     return {"b": 0, "u": 1, "i": 1, "f": 2}.get(d.kind, 2)
+
+
+def promote_arrays(xs):
+    """The arrays of a binary op cast to the one dtype torch's promotion gives them (0-d ones count as scalars)."""
+    scalar_like = [x.ndim == 0 for x in xs]
+    want = xs[0].dtype
+    for x, s in zip(xs[1:], scalar_like[1:]):
+        want = promote_types(want, x.dtype, scalar_like[0] and want == xs[0].dtype, s)
+    return [x if x.dtype == want else x.astype(want) for x in xs]
+
+
+def narrow_0d(y, xs):
+    """NumPy 1.x casts by value: a 0-d float32 result met with a Python float comes out float64, where NumPy 2
+    (NEP 50) and torch keep float32. Narrow such a result back to the widest input float dtype."""
+    if getattr(y, "ndim", None) != 0 or y.dtype.kind != "f":
+        return y
+    floats = [x.dtype for x in xs if x.dtype.kind == "f"]
+    if not floats:
+        return y
+    want = max(floats, key=lambda d: d.itemsize)
+    return y.astype(want) if y.dtype.itemsize > want.itemsize else y
+

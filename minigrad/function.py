@@ -143,7 +143,7 @@ def _apply(cls, *args, **kwargs):
     tensors = [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)]
     for _, t in tensors:
         if t._base is not None:
-            autograd.refresh_view(t)
+            t._refresh_view()
     record = _state.enabled and builtins.any(t.requires_grad for _, t in tensors)
     ctx = FunctionCtx()
     ctx._name = cls.__name__ + "Backward"

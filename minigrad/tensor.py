@@ -5,11 +5,12 @@ from collections import namedtuple
 import numpy
 
 from . import dtypes
-from .autograd import refresh_view, run_backward
+from .autograd import run_backward
 from .grad_mode import _state
 from .tensor_convert import ConvertOps
 from .tensor_inplace import InPlaceOps
 from .tensor_ops import TensorOps
+from .views import refresh_view, track_view
 from .backend import (
     Device, get_array_module, get_default_backend, get_xp, name_of, to_numpy,
 )
@@ -108,6 +109,8 @@ class Tensor(TensorOps, InPlaceOps, ConvertOps):
     """An n-d array with reverse-mode autodiff, shaped like torch.Tensor."""
 
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
+    _track_view = track_view  # out shares x's memory: make it a view of x's base (minigrad/views.py)
+    _refresh_view = refresh_view  # the base changed in place since: the view's history follows the base's
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         """Tensor(list) is float, as torch.Tensor([1, 2]); minigrad.tensor(...) infers int64/bool/float."""
@@ -207,7 +210,7 @@ class Tensor(TensorOps, InPlaceOps, ConvertOps):
     @property
     def grad_fn(self):
         if self._base is not None:
-            refresh_view(self)
+            self._refresh_view()
         return self._ctx
 
     @property

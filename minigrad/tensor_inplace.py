@@ -4,8 +4,9 @@ One mechanism, `_apply_`: the op runs out of place on a snapshot of the old valu
 the result is written into the tensor's own storage; through a view the base gets torch's CopySlices node.
 """
 from . import dtypes
-from .autograd import CopySlices, edge, refresh_view
+from .autograd import edge
 from .grad_mode import _state
+from .views import CopySlices, refresh_view
 
 Tensor = ops = None  # set by tensor_ops.setup_tensor(): Tensor is built from this mixin, and ops make Tensors
 

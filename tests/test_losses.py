@@ -276,7 +276,7 @@ def _raw_backward_dtypes(op, *arrays):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_loss_ops_stay_float32(reduction):
-    from minigrad.nn import loss as L
+    from minigrad.nn import loss as L, loss_elementwise as E
 
     rng = np.random.default_rng(0)
     z = rng.standard_normal((6, 4)).astype(np.float32)
@@ -285,13 +285,13 @@ def test_loss_ops_stay_float32(reduction):
     w = np.linspace(0.5, 1.5, 4).astype(np.float32)
     ops = [
         (L.SoftmaxCrossEntropyFunction(reduction), z, t),
-        (L.SoftmaxCrossEntropyFunction(reduction, w, 1, 0.1), z, t),
-        (L.SoftmaxCrossEntropyFunction(reduction, w, -100, 0.1, probs=True), z, p),
+        (L.GeneralSoftmaxCrossEntropyFunction(reduction, w, 1, 0.1), z, t),
+        (L.GeneralSoftmaxCrossEntropyFunction(reduction, w, -100, 0.1, probs=True), z, p),
         (L.NLLLossFunction(reduction, w, 2), z, t),
-        (L.BCEWithLogitsLossFunction(reduction, w, w), z, p),
-        (L.BCELossFunction(reduction, w), p, p),
-        (L.MSELossFunction(reduction), z, p),
-        (L.L1LossFunction(reduction), z, p),
+        (E.BCEWithLogitsLossFunction(reduction, w, w), z, p),
+        (E.BCELossFunction(reduction, w), p, p),
+        (E.MSELossFunction(reduction), z, p),
+        (E.L1LossFunction(reduction), z, p),
     ]
     for op, a, b in ops:
         out_dtype, grad_dtypes = _raw_backward_dtypes(op, a, b)

@@ -1,36 +1,11 @@
-"""The containers, as torch's docs group them: Parameter, Module (registration, traversal, train/eval,
-state_dict, device/dtype moves) and the modules that hold modules: Sequential, ModuleList, ModuleDict."""
+"""Module (registration, traversal, train/eval, state_dict, device/dtype moves) and Sequential, the module that runs
+modules in order. Parameter is in parameter.py; ModuleList and ModuleDict in containers.py."""
 from collections import OrderedDict, namedtuple
 
 from .. import dtypes
 from ..backend import backend_name, get_array_module, move, name_of, parse_to
 from ..tensor import Size, Tensor
-
-
-class Parameter(Tensor):
-    """A Tensor a Module registers as learnable; shares `data`'s array, requires_grad=True by default."""
-
-    def __init__(self, data=None, requires_grad=True):
-        if data is None:
-            data = Tensor([])
-        self.array = data.array if isinstance(data, Tensor) else Tensor(data).array
-        self.grad = None
-        self._ctx = None
-        self.requires_grad = False
-        self._vc = [0]
-        if requires_grad:
-            self.requires_grad_(True)
-
-    def __repr__(self):
-        return "Parameter containing:\n" + super().__repr__()
-
-    def __deepcopy__(self, memo):
-        """A new Parameter with a copy of the values and no .grad, as torch's Parameter.__deepcopy__."""
-        if id(self) in memo:
-            return memo[id(self)]
-        new = type(self)(Tensor._wrap(self.array.copy()), self.requires_grad)
-        memo[id(self)] = new
-        return new
+from .parameter import Parameter
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -423,74 +398,3 @@ class Sequential(_ModuleSequence):
     def __setitem__(self, idx, module):
         key = list(self._modules.keys())[self._index(idx)]
         self.add_module(key, module)
-
-
-class ModuleList(_ModuleSequence):
-    """A list of modules whose parameters are registered (no forward of its own)."""
-
-    def __init__(self, modules=None):
-        super().__init__()
-        if modules is not None:
-            self.extend(modules)
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(self._index(idx))]
-
-    def __setitem__(self, idx, module):
-        self.add_module(str(self._index(idx)), module)
-
-    def __repr__(self):
-        # torch folds runs of identical children: "(0-2): 3 x Linear(...)"
-        reprs = [repr(m) for m in self]
-        if not reprs:
-            return self._get_name() + "()"
-        blocks = []  # [start, end, repr]
-        for i, r in enumerate(reprs):
-            if blocks and blocks[-1][2] == r:
-                blocks[-1][1] = i
-            else:
-                blocks.append([i, i, r])
-        lines = []
-        for start, end, r in blocks:
-            head = f"({start}): " if start == end else f"({start}-{end}): {end - start + 1} x "
-            lines.append(_addindent(head + r, 2))
-        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
-
-
-class ModuleDict(Module):
-    """A dict of modules whose parameters are registered."""
-
-    def __init__(self, modules=None):
-        super().__init__()
-        if modules is not None:
-            for k, m in (modules.items() if hasattr(modules, "items") else modules):
-                self.add_module(k, m)
-
-    def __getitem__(self, key):
-        return self._modules[key]
-
-    def __setitem__(self, key, module):
-        self.add_module(key, module)
-
-    def __delitem__(self, key):
-        del self._modules[key]
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key):
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
