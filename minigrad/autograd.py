@@ -305,11 +305,22 @@ def seed_grad(root, gradient, what="grad can be implicitly created only for scal
     return g.astype(root.array.dtype, copy=False)
 
 
-def run_backward(root, gradient=None, retain_graph=False):
-    """Reverse-mode sweep from `root`, accumulating into the .grad of leaves."""
+def run_backward(root, gradient=None, retain_graph=False, inputs=None):
+    """Reverse-mode sweep from `root`, accumulating into the .grad of leaves (with inputs=, only of those)."""
     if not root.requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    run_engine([root], [seed_grad(root, gradient)], retain_graph)
+    run_into([root], [seed_grad(root, gradient)], retain_graph, inputs)
+
+
+def run_into(roots, grads, retain_graph=False, inputs=None):
+    """run_engine into every leaf's .grad, or with inputs (tensors) only into those tensors' .grad."""
+    if inputs is None:
+        run_engine(roots, grads, retain_graph)
+        return
+    found = run_engine(roots, grads, retain_graph, capture=[edge(t) for t in inputs])
+    for t, g in zip(inputs, found):
+        if g is not None:
+            _accumulate(t, g, set())
 
 
 def run_engine(roots, grads, retain_graph=False, capture=None):

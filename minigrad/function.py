@@ -11,7 +11,7 @@ import builtins
 import functools
 
 from . import autograd
-from .autograd import Function, edge, run_engine, seed_grad, unbroadcast
+from .autograd import Function, edge, run_engine, run_into, seed_grad, unbroadcast
 from .grad_mode import _state, no_grad
 
 
@@ -260,14 +260,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
     tensors = _as_tuple(tensors)
     roots, seeds = _seeds(tensors, grad_tensors if grad_tensors is not None else grad_variables)
-    if inputs is None:
-        run_engine(roots, seeds, builtins.bool(retain_graph))
-        return
-    inputs = _as_tuple(inputs)
-    found = run_engine(roots, seeds, builtins.bool(retain_graph), capture=[edge(t) for t in inputs])
-    for t, g in zip(inputs, found):
-        if g is not None:
-            autograd._accumulate(t, g, set())
+    run_into(roots, seeds, builtins.bool(retain_graph), None if inputs is None else _as_tuple(inputs))
 
 
 def Variable(data, requires_grad=False, volatile=False):

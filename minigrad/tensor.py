@@ -282,11 +282,9 @@ class Tensor(TensorOps, InPlaceOps, ConvertOps):
         """Accumulate d(self)/d(leaf) into every leaf's .grad (gradient= for non-scalar outputs)."""
         if create_graph:
             raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
-        if inputs is not None:
-            from .function import backward
-
-            return backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-        run_backward(self, gradient, retain_graph=builtins.bool(retain_graph))
+        if inputs is not None:  # only into these tensors' .grad
+            inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        run_backward(self, gradient, builtins.bool(retain_graph), inputs)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.array.dtype.kind != "f":

@@ -36,8 +36,8 @@ def install_cupy_double(monkeypatch):
     real = (minigrad.backend._cupy, minigrad.backend.cupy)
     for name, mod in list(sys.modules.items()):
         if name == "minigrad" or name.startswith("minigrad."):
-            for attr in ("_cupy", "cupy"):
-                if any(getattr(mod, attr, None) is r for r in real):
+            for attr in ("_cupy", "cupy"):  # a module holding the name (None where CuPy is not installed)
+                if attr in vars(mod) and any(vars(mod)[attr] is r for r in real):
                     monkeypatch.setattr(mod, attr, double)
     # a generator drawn before the swap belongs to the other module
     sys.modules["minigrad.random"]._generators.clear()
