@@ -3,7 +3,8 @@
 One factor at a time around the course baseline (784-500-300-10, ReLU, Adam 1e-3, batch 100, 20 epochs,
 54,000/6,000 split), plus a joint width x depth x activation search; every configuration with several seeds.
 Trials run on a local Ray instance the command starts (all cores), or on a cluster by --address / RAY_ADDRESS.
-Results live under --out (Tune's storage path); --resume reruns no finished trial. Writes results.csv,
+Results live under --out (Tune's storage path); --resume reruns no finished trial, and a trial cut short goes on
+from its last Tune checkpoint (experiments/mlp_study_tune.py). Writes results.csv,
 results.json, table.md and figures (see experiments/mlp_study_report.py).
     python -m experiments.mlp_study --out results/mlp_study
     python -m experiments.mlp_study --quick --out results/mlp_study_quick

@@ -78,7 +78,7 @@ def read_ledger(out):
 
 
 def add_to_ledger(out, name, group, keys):
-    ledger = {**read_ledger(out), name: {"group": group, "keys": sorted(keys)}}
+    ledger = {**read_ledger(out), name: {"group": group, "keys": sorted(keys), "out": out}}
     path = os.path.join(out, LEDGER)
     with open(path + ".tmp", "w") as f:
         json.dump(ledger, f, indent=1)
@@ -95,6 +95,10 @@ def run_group(tune, name, configs, out, args):
     for run_name, entry in read_ledger(out).items():
         keys = [k for k in entry.get("keys", ()) if k in todo]
         if entry.get("group") != name or not keys:
+            continue
+        if entry.get("out") != out:  # its trials would write to the folder it was in: they start again here
+            print(f"mlp_study: the Tune run {run_name} was made in {entry.get('out')}, not {out}; its {len(keys)} "
+                  "unfinished trial(s) start again", file=sys.stderr, flush=True)
             continue
         path = os.path.join(out, run_name)
         try:
