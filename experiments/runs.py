@@ -130,15 +130,15 @@ class Run:
 
     def checkpoint(self, state):
         """Write state (a dict of state dicts, counters, history) and the config atomically to checkpoint.npz."""
-        self.epochs_done, self.label = state["epochs_done"], state.get("label")
-        state = {**state, "config": self.config(), "rng": rng_state(self.E)}
+        full = {**state, "config": self.config(), "rng": rng_state(self.E)}
         if self.E.name == "torch":
             save = self.E.lib.save
         else:
             import minigrad
 
             save = minigrad.save
-        atomic_write(self.path(CHECKPOINT), lambda fh: save(state, fh))
+        atomic_write(self.path(CHECKPOINT), lambda fh: save(full, fh))
+        self.epochs_done, self.label = state["epochs_done"], state.get("label")  # what the file on disk now holds
 
     def restore(self):
         """The checkpoint's state on --resume (RNG restored now), else None."""

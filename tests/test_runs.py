@@ -245,3 +245,31 @@ def test_checkpoint_on_a_full_disk_keeps_the_previous_one(fails, tmp_path, monke
     monkeypatch.undo()
     state = minigrad.load(os.path.join(out, runs.CHECKPOINT))  # whole, and the first epoch's
     assert state["epochs_done"] == 1 and not leftovers(out)
+
+
+def test_stop_whose_checkpoint_cannot_be_written_names_the_one_kept(tmp_path, monkeypatch, capsys):
+    """A full disk at the stop: the step's checkpoint is not written, the last epoch's stays, and the message says so
+    (resume then redoes that epoch's first steps, still bit for bit)."""
+    module, argv, _ = CASES["mlp"]
+    out = str(tmp_path / "o")
+    real_step, real_ck, calls = runs.Run.step, runs.Run.checkpoint, []
+
+    def signal_then_step(self, snapshot=None):
+        calls.append(1)
+        if len(calls) == 9:  # epoch 2, after 2 steps
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_step(self, snapshot)
+
+    def full_disk_at_the_stop(self, state):
+        if "step" in state:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_ck(self, state)
+
+    monkeypatch.setattr(runs.Run, "step", signal_then_step)
+    monkeypatch.setattr(runs.Run, "checkpoint", full_disk_at_the_stop)
+    with pytest.raises(SystemExit) as e:
+        main(module, argv + ["--out", out])
+    err = capsys.readouterr().err
+    assert e.value.code == 143 and "No space left on device" in err and "Traceback" not in err
+    assert "the checkpoint after epoch 1 is in" in err
+    assert minigrad.load(os.path.join(out, runs.CHECKPOINT))["epochs_done"] == 1
