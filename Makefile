@@ -14,7 +14,7 @@ $(VENV)/.stamp-base: setup.cfg pyproject.toml
 	touch $@
 
 $(VENV)/.stamp-test: $(VENV)/.stamp-base
-	$(PY) -m pip install -q -e '.[test,study]'
+	$(PY) -m pip install -q -e '.[test,study,tensorboard]'
 	touch $@
 
 demo: $(VENV)/.stamp-base  # minigrad alone: the demo needs no torch

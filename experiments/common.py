@@ -163,16 +163,21 @@ class EpochOrder:
         return self.n
 
 
-def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None, targets_float=False, at_step=None):
+def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None, targets_float=False, at_step=None,
+                losses=None):
     """One pass over X[order] in mini-batches; returns the per-step training losses (host array).
 
-    at_step(): called before each step (a run's stop check: it raises to stop at a step boundary)."""
+    at_step(): called before each step (a run's stop check: it raises to stop at a step boundary).
+    losses: a list the step losses go into, holding those of the steps already done when an epoch stopped part way
+    is resumed (the epoch goes on after them); the caller keeps it when a stop raises."""
     model.train()
     idx_all = E.tensor(order)
-    losses = []
+    losses = [] if losses is None else losses
     running, seen = 0.0, 0  # running mean of this epoch's losses, for the bar (read every 50 steps: .item() syncs)
     last = -(-len(order) // batch_size)
-    for start in range(0, len(order), batch_size):
+    if bar is not None and losses:
+        bar.update(len(losses))
+    for start in range(len(losses) * batch_size, len(order), batch_size):
         if at_step is not None:
             at_step()
         idx = idx_all[start:start + batch_size]
@@ -185,10 +190,15 @@ def train_epoch(E, model, loss_fn, optimizer, X, y, order, batch_size, bar=None,
         if bar is not None:
             bar.update(1)
             if len(losses) % 50 == 0 or len(losses) == last:
-                running += sum(float(v.item()) for v in losses[seen:])
+                running += sum(loss_value(v) for v in losses[seen:])
                 seen = len(losses)
                 bar.set_postfix(loss=f"{running / seen:.4f}")
-    return np.array([float(v.item()) for v in losses])
+    return np.array([loss_value(v) for v in losses])
+
+
+def loss_value(v):
+    """A step's loss as a Python float: a detached loss tensor, or already a float (restored from a checkpoint)."""
+    return v if isinstance(v, float) else float(v.item())
 
 
 def predict(E, model, X, batch_size=1000):
@@ -237,9 +247,10 @@ def load_arrays(name="mnist", data_dir=None, normalize=None, download=True):
     from minigrad.backend import to_numpy
 
     cls = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "fashion_mnist": FashionMNIST}[name]
-    out = []
+    out, sources = [], {}
     for train in (True, False):
         ds = cls(root=data_dir, train=train, download=download)
+        sources.update(ds.sources)
         images = to_numpy(getattr(ds.data, "array", ds.data))
         labels = to_numpy(getattr(ds.targets, "data", ds.targets)).astype(np.int64)
         X = images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)  # torchvision ToTensor
@@ -247,7 +258,20 @@ def load_arrays(name="mnist", data_dir=None, normalize=None, download=True):
             mean, std = normalize
             X = (X - np.float32(mean)) / np.float32(std)
         out += [X, labels]
+    print(data_line(cls.key, sources), flush=True)
     return tuple(out)
+
+
+def data_line(key, sources):
+    """One line: where each of the data set's files came from (folder or download address), and that each was
+    checked against its published MD5 (minigrad.data refuses a file that is not)."""
+    where = {}
+    for fname, src in sources.items():
+        url = "://" in src
+        folder = src.rsplit("/", 1)[0] + "/" if url else os.path.dirname(os.path.abspath(src))
+        where.setdefault(("downloaded from " if url else "from ") + folder, []).append(fname)
+    parts = [f"{len(files)} files {w}" if len(files) > 1 else f"{files[0]} {w}" for w, files in where.items()]
+    return f"data: {key}: {'; '.join(parts)}; every file's MD5 matches the published checksum"
 
 
 def split_indices(n, n_val, seed):

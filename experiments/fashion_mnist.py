@@ -9,6 +9,8 @@ test: the official 10,000. Writes metrics.json, curves.png, samples.png, predict
     python -m experiments.fashion_mnist --variant single --optimizer adam --epochs 5
     python -m experiments.fashion_mnist --variant tuned --out results/fashion_mnist_tuned   # TUNED below
 """
+import time
+
 import numpy as np
 
 from experiments import common, runs
@@ -135,29 +137,43 @@ def train_variant(E, cfg, d, init, opt_name, lr, y_test, names, r, results, stat
         if sched is not None:
             sched.load_state_dict(state["scheduler"])
         h = state["history"]
+    part = state if state is not None and "step" in state else None  # stopped part way through an epoch
     for epoch in range(state["epochs_done"] if state is not None else 0, cfg["epochs"]):
         order = common.epoch_order(n, cfg["seed"], epoch)
+        losses, before = (list(part["step_losses"]), part["seconds"]) if part else ([], 0.0)
+        part, t0 = None, time.perf_counter()
+
+        def snapshot():  # the state at this step boundary: --resume goes on from the next batch, bit for bit
+            return {"results": results, "variant": opt_name, "model": model.state_dict(),
+                    "optimizer": opt.state_dict(), "scheduler": sched.state_dict() if sched is not None else None,
+                    "history": h, "epochs_done": epoch, "step": len(losses),
+                    "step_losses": [common.loss_value(v) for v in losses], "seconds": before + time.perf_counter() - t0,
+                    "label": f"{opt_name} step {len(losses)} of {steps} in epoch {epoch + 1}"}
+
         bar = common.progress(steps, f"{opt_name} epoch {epoch + 1}/{cfg['epochs']}", not cfg.get("no_progress"))
         with common.Timer() as t:
             if sched is not None:
                 from experiments.mlp_build import train_epoch
 
                 step_losses = np.array([train_epoch(E, model, loss_fn, opt, d["X_tr"], d["y_tr"], order,
-                                                    cfg["batch_size"], sched, at_step=r.step)])
+                                                    cfg["batch_size"], sched, at_step=lambda: r.step(snapshot),
+                                                    losses=losses)])
             else:
                 step_losses = common.train_epoch(E, model, loss_fn, opt, d["X_tr"], d["y_tr"], order,
-                                                 cfg["batch_size"], bar, at_step=r.step)
+                                                 cfg["batch_size"], bar, at_step=lambda: r.step(snapshot),
+                                                 losses=losses)
             E.sync()
+        seconds = before + t.seconds
         if bar is not None:
             bar.close()
         # train loss/accuracy re-measured in eval mode (no dropout) so they compare with validation;
         # the running loss is the mean over the epoch's steps, with dropout, as the course prints it
         tl, ta, _ = common.evaluate(E, model, loss_fn, d["X_tr"], d["y_tr"])
         vl, vacc, _ = common.evaluate(E, model, loss_fn, d["X_va"], d["y_va"])
-        for k, v in zip(h, (tl, ta, vl, vacc, float(step_losses.mean()), t.seconds)):
+        for k, v in zip(h, (tl, ta, vl, vacc, float(step_losses.mean()), seconds)):
             h[k].append(v)
         print(f"{opt_name:>5} epoch {epoch + 1:3d}  running loss {step_losses.mean():.4f}  "
-              f"train loss {tl:.4f} acc {100 * ta:.2f}%  val loss {vl:.4f} acc {100 * vacc:.2f}%  ({t.seconds:.1f}s)")
+              f"train loss {tl:.4f} acc {100 * ta:.2f}%  val loss {vl:.4f} acc {100 * vacc:.2f}%  ({seconds:.1f}s)")
         r.log({"variant": opt_name, "epoch": epoch + 1, **{k: v[-1] for k, v in h.items()}})
         r.checkpoint({"results": results, "variant": opt_name, "model": model.state_dict(),
                       "optimizer": opt.state_dict(), "scheduler": sched.state_dict() if sched is not None else None,

@@ -4,6 +4,8 @@ sizes (784, h1, ..., C); each hidden layer is Linear -> [BatchNorm1d] -> activat
 `dropout_in` drops input pixels (Srivastava et al. 2014 used 0.2 on the input, 0.5 on hidden units).
 """
 
+from experiments.common import loss_value
+
 ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
 
 
@@ -40,14 +42,15 @@ def make_scheduler(E, name, opt, epochs, steps_per_epoch, lr):
     raise ValueError(f"unknown schedule {name!r}: choose none, cosine or onecycle")
 
 
-def train_epoch(E, model, loss_fn, opt, X, y, order, batch_size, sched=None, clip=None, at_step=None):
+def train_epoch(E, model, loss_fn, opt, X, y, order, batch_size, sched=None, clip=None, at_step=None, losses=None):
     """One epoch of mini-batches; steps a per-batch scheduler; returns the mean training loss.
 
-    at_step(): called before each step (a run's stop check: it raises to stop at a step boundary)."""
+    at_step(): called before each step (a run's stop check: it raises to stop at a step boundary).
+    losses: list of the step losses (see common.train_epoch: an epoch resumed part way goes on after them)."""
     model.train()
     idx_all = E.tensor(order)
-    losses = []
-    for start in range(0, len(order), batch_size):
+    losses = [] if losses is None else losses
+    for start in range(len(losses) * batch_size, len(order), batch_size):
         if at_step is not None:
             at_step()
         idx = idx_all[start:start + batch_size]
@@ -60,4 +63,4 @@ def train_epoch(E, model, loss_fn, opt, X, y, order, batch_size, sched=None, cli
         if sched is not None:
             sched.step()
         losses.append(loss.detach())
-    return sum(float(v.item()) for v in losses) / max(len(losses), 1)
+    return sum(loss_value(v) for v in losses) / max(len(losses), 1)

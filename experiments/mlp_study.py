@@ -3,7 +3,8 @@
 One factor at a time around the course baseline (784-500-300-10, ReLU, Adam 1e-3, batch 100, 20 epochs,
 54,000/6,000 split), plus a joint width x depth x activation search; every configuration with several seeds.
 Trials run on a local Ray instance the command starts (all cores), or on a cluster by --address / RAY_ADDRESS.
-Results live under --out (Tune's storage path); --resume reruns no finished trial. Writes results.csv,
+Results live under --out (Tune's storage path); --resume reruns no finished trial, and a trial cut short goes on
+from its last Tune checkpoint (experiments/mlp_study_tune.py). Writes results.csv,
 results.json, table.md and figures (see experiments/mlp_study_report.py).
     python -m experiments.mlp_study --out results/mlp_study
     python -m experiments.mlp_study --quick --out results/mlp_study_quick
@@ -196,93 +197,6 @@ def write_record(out, rec):
     os.replace(path + ".tmp", path)  # atomic: a killed sweep never leaves half a record
 
 
-# ---- the Tune trainable --------------------------------------------------------------------------------------
-def trainable(config):
-    """Runs in a Ray worker: one trial; reports each epoch to Tune; records itself when it ran to its end."""
-    from ray import tune
-
-    from experiments.mlp_trial import run_trial
-
-    config = config["_trial"]  # the grid's one axis: whole trial configurations
-    out = config["_out"]
-    cfg = {k: v for k, v in config.items() if not k.startswith("_")}
-    os.makedirs(os.path.join(out, "starts"), exist_ok=True)
-    with open(os.path.join(out, "starts", config["_key"]), "a") as f:
-        f.write("start\n")  # one line per start: the tests count reruns from it
-    row = run_trial(cfg, report=tune.report)
-    write_record(out, {"key": config["_key"], "status": "finished", "config": cfg, **row})
-
-
-def run_group(tune, name, configs, out, args):
-    """One Tuner over `configs` (a grid), ASHA for the stopping-asha group; returns (finished, failed, stopped)."""
-    from ray.tune.schedulers import ASHAScheduler
-
-    space = [{**c, "_key": trial_key(c), "_out": out} for c in configs]
-    scheduler = None
-    if name == "stopping-asha":
-        epochs = space[0]["epochs"]
-        scheduler = ASHAScheduler(time_attr="epoch", metric="val_error", mode="min", max_t=epochs,
-                                  grace_period=min(ASHA["grace_period"], epochs),
-                                  reduction_factor=ASHA["reduction_factor"])
-    tuner = tune.Tuner(
-        tune.with_resources(trainable, {"cpu": args.cpus_per_trial}),
-        param_space={"_trial": tune.grid_search(space)},
-        tune_config=tune.TuneConfig(scheduler=scheduler, reuse_actors=True),
-        run_config=tune.RunConfig(name=f"{name}-{len(load_records(out))}", storage_path=out, verbose=0,
-                                  failure_config=tune.FailureConfig(max_failures=args.retries)),
-    )
-    results, interrupted = fit(tuner)
-    records = load_records(out)
-    ran = failed = stopped = 0
-    for res in results:
-        if not res.config:  # never started (an interrupted run): no record, so --resume runs it
-            continue
-        c = res.config["_trial"]
-        rec = records.get(c["_key"])
-        if rec is not None and rec.get("status") != "failed":  # the trial recorded itself: it ran to its end
-            stop = rec.get("stopped_by_patience", False)
-            stopped += stop
-            ran += not stop
-            continue
-        cfg = {k: v for k, v in c.items() if not k.startswith("_")}
-        hist = res.metrics_dataframe
-        curve = [float(v) for v in hist["val_error"]] if hist is not None and "val_error" in hist else []
-        if res.error is not None:  # crashed even after the retries: recorded, never dropped
-            failed += 1
-            write_record(out, {"key": c["_key"], "status": "failed", "config": cfg, "error": repr(res.error)[:500],
-                               "val_curve": curve, "epochs_run": len(curve)})
-        elif curve and not interrupted:  # ended without its own record: ASHA stopped it, early or at max_t
-            early = len(curve) < cfg["epochs"]
-            stopped += early
-            ran += not early
-            write_record(out, {"key": c["_key"], "status": "stopped_early" if early else "finished", "config": cfg,
-                               "best_val_error": min(curve), "last_val_error": curve[-1], "epochs_run": len(curve),
-                               "val_curve": curve, "seconds": float(hist["time_total_s"].iloc[-1])})
-    if interrupted:  # trials cut short by Ctrl-C keep no record: --resume runs them again
-        raise KeyboardInterrupt
-    return ran, failed, stopped
-
-
-def fit(tuner):
-    """(tuner.fit(), whether Ctrl-C interrupted it). Tune ends a run on the first SIGINT and returns normally,
-    putting back the handler it found; so ours is back afterwards exactly when it was interrupted."""
-    import signal
-    import threading
-
-    def ours(sig, frame):  # Tune did not catch SIGINT (TUNE_DISABLE_SIGINT_HANDLER): stop as Python does
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        return tuner.fit(), False
-    before = signal.signal(signal.SIGINT, ours)
-    try:
-        results = tuner.fit()
-        catches = os.environ.get("TUNE_DISABLE_SIGINT_HANDLER", "0") in ("", "0")
-        return results, catches and signal.getsignal(signal.SIGINT) is ours
-    finally:
-        signal.signal(signal.SIGINT, before)
-
-
 # ---- command line --------------------------------------------------------------------------------------------
 def parse_args(argv=None):
     """Every flag checked (types, ranges, conflicts, a writable --out) before Ray starts or data is read."""
@@ -387,6 +301,8 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Tune's older reporter honours verbose=0
+        # a checkpoint every epoch with num_to_keep=1 snapshots the experiment each epoch, by design: no warning
+        os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
         try:
             from ray import tune
         except ImportError:
@@ -413,6 +329,8 @@ def main(argv=None):
                 todo = [c for c in configs if trial_key(c) not in done]
                 totals["skipped"] += len(configs) - len(todo)
                 if todo:
+                    from experiments.mlp_study_tune import run_group
+
                     ran, failed, stopped = run_group(tune, name, todo, out, args)
                     totals["ran"] += ran
                     totals["failed"] += failed

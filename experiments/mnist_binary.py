@@ -8,6 +8,8 @@ Writes metrics.json, curves.png and confusion.png to --out.
     python -m experiments.mnist_binary --epochs 3 --lr 0.1 --limit 3000   # a quick look
     python -m experiments.mnist_binary --tuned --out results/mnist_binary_tuned   # TUNED below, not the course
 """
+import time
+
 import numpy as np
 
 from experiments import common, runs
@@ -135,12 +137,21 @@ def train_one(E, cfg, data, init, loss_name, t_test, r, results, state=None):
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         h, seconds = state["history"], state["seconds"]
+    part = state if state is not None and "step" in state else None  # stopped part way through an epoch
     for epoch in range(state["epochs_done"] if state is not None else 0, cfg["epochs"]):
         order = common.epoch_order(n, cfg["seed"], epoch)
+        losses, part, t0 = (list(part["step_losses"]) if part else []), None, time.perf_counter()
+
+        def snapshot():  # the state at this step boundary: --resume goes on from the next batch, bit for bit
+            return {"results": results, "loss_name": loss_name, "model": model.state_dict(),
+                    "optimizer": opt.state_dict(), "history": h, "seconds": seconds + time.perf_counter() - t0,
+                    "epochs_done": epoch, "step": len(losses), "step_losses": [common.loss_value(v) for v in losses],
+                    "label": f"{loss_name} step {len(losses)} of {steps} in epoch {epoch}"}
+
         bar = common.progress(steps, f"{loss_name} epoch {epoch}/{cfg['epochs'] - 1}", not cfg.get("no_progress"))
         with common.Timer() as tm:
             step_losses = common.train_epoch(E, model, loss_fn, opt, X, t, order, cfg["batch_size"], bar,
-                                             at_step=r.step)
+                                             at_step=lambda: r.step(snapshot), losses=losses)
             E.sync()
         seconds += tm.seconds
         if bar is not None:

@@ -8,6 +8,7 @@ published MNIST MLP results beside ours, with which differences the Wilson inter
     python -m experiments.mnist_final --limit 2000 --epochs 2 --out /tmp/mnist_final_smoke
 """
 import math
+import time
 from statistics import NormalDist
 
 import numpy as np
@@ -91,7 +92,8 @@ def run(cfg, argv=None):
     with r.guard(lambda: {"config": _config(cfg), "n_train": int(len(tr)), "history": history}):
         for epoch in range(r.epochs_done, cfg["epochs"]):
             _epoch(E, cfg, r, epoch, model, loss_fn, opt, sched, per_batch, (tr, X_tr, y_tr, X_va, y_va, X_te, y_te),
-                   history)
+                   history, state)
+            state = None
     test_loss, test_acc, pred = common.evaluate(E, model, loss_fn, X_te, y_te)
     n_err = int((pred != y_test).sum())
     rate, lo, hi = error_rate_ci(n_err, len(y_test), 0.95, method="wilson")
@@ -120,14 +122,28 @@ def _rows(history):
     return [{"epoch": i + 1, **{k: v[i] for k, v in history.items()}} for i in range(len(history["train_loss"]))]
 
 
-def _epoch(E, cfg, r, epoch, model, loss_fn, opt, sched, per_batch, data, history):
-    """One epoch: train, measure, then the row in metrics.csv and the checkpoint."""
+def _epoch(E, cfg, r, epoch, model, loss_fn, opt, sched, per_batch, data, history, state=None):
+    """One epoch: train, measure, then the row in metrics.csv and the checkpoint.
+
+    state: a checkpoint written part way through this epoch (its "step"): the epoch goes on after that step."""
     tr, X_tr, y_tr, X_va, y_va, X_te, y_te = data
     order = common.epoch_order(len(tr), cfg["seed"], epoch)
+    part = state if state is not None and "step" in state else None
+    losses, before = (list(part["step_losses"]), part["seconds"]) if part else ([], 0.0)
+    n_steps, t0 = -(-len(tr) // cfg["batch_size"]), time.perf_counter()
+
+    def snapshot():  # the state at this step boundary: --resume goes on from the next batch, bit for bit
+        return {"model": model.state_dict(), "optimizer": opt.state_dict(), "history": history,
+                "scheduler": sched.state_dict() if sched is not None else None, "epochs_done": epoch,
+                "step": len(losses), "step_losses": [common.loss_value(v) for v in losses],
+                "seconds": before + time.perf_counter() - t0,
+                "label": f"step {len(losses)} of {n_steps} in epoch {epoch + 1}"}
+
     with common.Timer() as t:
         tl = train_epoch(E, model, loss_fn, opt, X_tr, y_tr, order, cfg["batch_size"],
-                         sched if per_batch else None, at_step=r.step)
+                         sched if per_batch else None, at_step=lambda: r.step(snapshot), losses=losses)
         E.sync()
+    seconds = before + t.seconds
     history["lr"].append(float(opt.param_groups[0]["lr"]))
     if sched is not None and not per_batch:
         sched.step()
@@ -135,10 +151,10 @@ def _epoch(E, cfg, r, epoch, model, loss_fn, opt, sched, per_batch, data, histor
     _, te_acc, _ = common.evaluate(E, model, loss_fn, X_te, y_te)
     va_err = 1 - common.evaluate(E, model, loss_fn, X_va, y_va)[1] if X_va is not None else None
     for k, v in zip(("train_loss", "val_error", "test_error", "epoch_seconds"),
-                    (tl, va_err, 1 - te_acc, t.seconds)):
+                    (tl, va_err, 1 - te_acc, seconds)):
         history[k].append(v)
     val = f"  val err {100 * va_err:.2f}%" if va_err is not None else ""
-    print(f"epoch {epoch + 1:3d}  train loss {tl:.4f}{val}  test err {100 * (1 - te_acc):.2f}%  ({t.seconds:.1f}s)",
+    print(f"epoch {epoch + 1:3d}  train loss {tl:.4f}{val}  test err {100 * (1 - te_acc):.2f}%  ({seconds:.1f}s)",
           flush=True)
     r.log(_rows(history)[-1])
     r.checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "history": history,

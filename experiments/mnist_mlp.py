@@ -4,6 +4,9 @@ Course Ex. 1 and Ex. 3: 54,000/6,000 split of the official training set, error c
 error on the official 10,000 test images with a 95% confidence interval (Wilson score).
     python -m experiments.mnist_mlp --epochs 20 --out results/mnist_mlp
 """
+import itertools
+import time
+
 import numpy as np
 
 from experiments import common, runs
@@ -57,7 +60,8 @@ def run(cfg, argv=None):
     r.log_rows(_rows(history))
     with r.guard(lambda: {"config": _config(cfg), "history": history}):
         for epoch in range(r.epochs_done, cfg["epochs"]):
-            _epoch(E, cfg, r, epoch, model, loss_fn, opt, train_loader, (X_tr, y_tr, X_va, y_va), history)
+            _epoch(E, cfg, r, epoch, model, loss_fn, opt, train_loader, (X_tr, y_tr, X_va, y_va), history, state)
+            state = None
     test_loss, test_acc, pred = common.evaluate(E, model, loss_fn, X_te, y_te)
     n_err = int((pred != y_test).sum())
     rate, lo, hi = error_rate_ci(n_err, len(y_test), 0.95, method="wilson")
@@ -86,25 +90,42 @@ def _rows(history):
     return [{"epoch": i + 1, **{k: v[i] for k, v in history.items()}} for i in range(n)]
 
 
-def _epoch(E, cfg, r, epoch, model, loss_fn, opt, train_loader, data, history):
-    """One epoch: train, measure, then the row in metrics.csv and the checkpoint."""
+def _epoch(E, cfg, r, epoch, model, loss_fn, opt, train_loader, data, history, state=None):
+    """One epoch: train, measure, then the row in metrics.csv and the checkpoint.
+
+    state: a checkpoint written part way through this epoch (its "step"): the epoch goes on after that step."""
     X_tr, y_tr, X_va, y_va = data
+    part = state if state is not None and "step" in state else None
+    done, before = (part["step"], part["seconds"]) if part else (0, 0.0)
+    n_steps, t0 = len(train_loader), time.perf_counter()
+
+    def snapshot():  # the state at this step boundary: --resume goes on from the next batch, bit for bit
+        return {"model": model.state_dict(), "optimizer": opt.state_dict(), "history": history,
+                "sampler_epoch": epoch, "epochs_done": epoch, "step": done,
+                "seconds": before + time.perf_counter() - t0, "label": f"step {done} of {n_steps} in epoch {epoch + 1}"}
+
     model.train()
     with common.Timer() as t:
-        for x, y in common.progress(train_loader, f"epoch {epoch + 1}/{cfg['epochs']}", not cfg.get("no_progress")):
-            r.step()                       # a Ctrl-C stops here, between steps
+        batches = iter(train_loader)       # draws the loader's base seed from the RNG, as torch's does
+        if part is not None:
+            r.set_rng(part)                # so the RNG is put back after that draw
+            batches = itertools.islice(batches, done, None)  # the same order (seed, epoch): skip the steps done
+        for x, y in common.progress(batches, f"epoch {epoch + 1}/{cfg['epochs']}", not cfg.get("no_progress")):
+            r.step(snapshot)               # a Ctrl-C stops here, between steps
             out = model(x)                 # forward
             loss = loss_fn(out, y)         # mean cross-entropy of the batch
             opt.zero_grad()
             loss.backward()                # every parameter's .grad
             opt.step()                     # Adam's update
+            done += 1
         E.sync()
+    seconds = before + t.seconds
     tl, ta, _ = common.evaluate(E, model, loss_fn, X_tr, y_tr)
     vl, vacc, _ = common.evaluate(E, model, loss_fn, X_va, y_va)
-    for k, v in zip(history, (tl, 1 - ta, vl, 1 - vacc, t.seconds)):
+    for k, v in zip(history, (tl, 1 - ta, vl, 1 - vacc, seconds)):
         history[k].append(v)
     print(f"epoch {epoch + 1:3d}  train loss {tl:.4f} err {100 * (1 - ta):.2f}%  "
-          f"val loss {vl:.4f} err {100 * (1 - vacc):.2f}%  ({t.seconds:.1f}s)")
+          f"val loss {vl:.4f} err {100 * (1 - vacc):.2f}%  ({seconds:.1f}s)")
     r.log(_rows(history)[-1])
     r.checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "history": history,
                   "sampler_epoch": train_loader.sampler.epoch, "epochs_done": epoch + 1})

@@ -5,8 +5,12 @@ Every training experiment (mnist_mlp, mnist_final, fashion_mnist, mnist_binary) 
 - `Run`: its --out folder. After each epoch it appends a row to metrics.csv and writes checkpoint.npz (model,
   optimizer, scheduler, RNG state, epoch counters, history); `restore()` hands that state back on --resume, so
   the resumed run ends with the same weights and history, bit for bit, as one that was never stopped.
-- `run.guard()`: SIGINT/SIGTERM set a flag that the training loop reads at each step boundary (`run.step()`);
-  the run then writes metrics.json marked partial, prints the command that resumes, and exits 130/143.
+- `run.guard()`: SIGINT/SIGTERM set a flag that the training loop reads at each step boundary
+  (`run.step(snapshot)`); there the run writes snapshot() as the checkpoint (model, optimizer, RNG and the
+  position inside the epoch: --resume continues from that very step), writes metrics.json marked partial, prints
+  the command that resumes, and exits 130/143.
+- The run prints where its outputs go when it starts; metrics.csv is mirrored into TensorBoard event files in
+  <out>/tb/ when tensorboardX is installed (experiments/tblog.py).
 Finished: model.npz (minigrad.save; torch engine: model.pt), figures, then metrics.json last (the marker of a
 finished run); an --out holding one is refused unless --overwrite or --resume.
 """
@@ -15,10 +19,12 @@ import csv
 import io
 import os
 import shlex
+import shutil
 import signal
 import sys
 
 from experiments.cli import UsageError
+from experiments.tblog import FOLDER as TB, EventLog
 
 CHECKPOINT, METRICS, CSV = "checkpoint.npz", "metrics.json", "metrics.csv"
 RUN_FLAGS = ("resume", "overwrite")  # how to run, not what: kept out of the config a checkpoint must match
@@ -107,10 +113,13 @@ class Run:
         self.argv = [a for a in (sys.argv[1:] if argv is None else argv) if a not in ("--resume", "--overwrite")]
         self.signum = None
         self.epochs_done, self.label = 0, None  # label: where the checkpoint stands ("sgd epoch 3") when not plain
+        self.tb = EventLog(self.out, name)
         if cfg.get("overwrite"):  # nothing of the old run may end up beside the new one
             for f in (METRICS, CHECKPOINT, CSV, "model.npz", "model.pt"):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(os.path.join(self.out, f))
+            shutil.rmtree(os.path.join(self.out, TB), ignore_errors=True)
+        print(f"{name}: outputs go to {os.path.abspath(self.out)}", flush=True)
 
     def path(self, name):
         return os.path.join(self.out, name)
@@ -121,15 +130,15 @@ class Run:
 
     def checkpoint(self, state):
         """Write state (a dict of state dicts, counters, history) and the config atomically to checkpoint.npz."""
-        self.epochs_done, self.label = state["epochs_done"], state.get("label")
-        state = {**state, "config": self.config(), "rng": rng_state(self.E)}
+        full = {**state, "config": self.config(), "rng": rng_state(self.E)}
         if self.E.name == "torch":
             save = self.E.lib.save
         else:
             import minigrad
 
             save = minigrad.save
-        atomic_write(self.path(CHECKPOINT), lambda fh: save(state, fh))
+        atomic_write(self.path(CHECKPOINT), lambda fh: save(full, fh))
+        self.epochs_done, self.label = state["epochs_done"], state.get("label")  # what the file on disk now holds
 
     def restore(self):
         """The checkpoint's state on --resume (RNG restored now), else None."""
@@ -161,13 +170,14 @@ class Run:
 
     # ---- per-epoch log -------------------------------------------------------------------------------------
     def log_rows(self, rows):
-        """metrics.csv rewritten to exactly these rows (a fresh start, or the restored history on --resume)."""
+        """metrics.csv and tb/ rewritten to exactly these rows (a fresh start, or the restored history on --resume)."""
         def write(fh):
             if rows:
                 w = csv.DictWriter(fh, fieldnames=list(rows[0]))
                 w.writeheader()
                 w.writerows(rows)
         atomic_write(self.path(CSV), write, "w")
+        self.tb.rows(rows)
 
     def log(self, row):
         """Append one epoch's row to metrics.csv as it happens."""
@@ -179,6 +189,7 @@ class Run:
             w.writerow(row)
             fh.flush()
             os.fsync(fh.fileno())
+        self.tb.row(row)
 
     # ---- clean stop ----------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -187,7 +198,10 @@ class Run:
         import threading
 
         if threading.current_thread() is not threading.main_thread():  # signals reach only the main thread
-            yield self
+            try:
+                yield self
+            finally:
+                self.tb.close()
             return
 
         def flag(signum, frame):
@@ -203,20 +217,30 @@ class Run:
         except Interrupted as e:
             self.stop(e.signum, partial_metrics())
         finally:
+            self.tb.close()
             for s, h in before.items():
                 signal.signal(s, h)
 
-    def step(self):
-        """Call at each step boundary: raises Interrupted once a signal has arrived."""
-        if self.signum is not None:
-            raise Interrupted(self.signum)
+    def step(self, snapshot=None):
+        """Call at each step boundary: once a signal has arrived, write snapshot() (the state at this boundary, its
+        position in the epoch included) as the checkpoint, then raise Interrupted."""
+        if self.signum is None:
+            return
+        if snapshot is not None:
+            try:
+                self.checkpoint(snapshot())
+            except OSError as e:  # a full disk: the checkpoint of the last whole epoch is still whole
+                print(f"{self.name}: could not write the checkpoint at this step ({e.strerror or e}); the one "
+                      f"before stays", file=sys.stderr, flush=True)
+        raise Interrupted(self.signum)
 
     def stop(self, signum, metrics):
         metrics = {**metrics, "partial": True, "status": f"interrupted by {signal.Signals(signum).name}",
                    "epochs_done": self.epochs_done}
         write_json(self.path(METRICS), metrics)
         cmd = " ".join(["python -m experiments." + self.name] + [shlex.quote(a) for a in self.argv] + ["--resume"])
-        ck = (f"the checkpoint after {self.label or f'epoch {self.epochs_done}'} is in {self.path(CHECKPOINT)}"
+        ck = (f"the checkpoint after {self.label or f'epoch {self.epochs_done}'} is in {self.path(CHECKPOINT)} "
+              "(--resume continues from there, bit for bit)"
               if os.path.exists(self.path(CHECKPOINT)) else "no epoch had finished: there is no checkpoint yet")
         print(f"{self.name}: interrupted; {ck}; partial metrics in {self.path(METRICS)}.\n"
               f"resume with: {cmd}", file=sys.stderr, flush=True)
@@ -234,6 +258,7 @@ class Run:
     def finish(self, metrics):
         """metrics.json last (it marks the run finished), then the checkpoint goes."""
         write_json(self.path(METRICS), metrics)
+        self.tb.close()
         with contextlib.suppress(FileNotFoundError):
             os.remove(self.path(CHECKPOINT))
         print(f"{self.name}: outputs in {os.path.abspath(self.out)}", flush=True)

@@ -230,3 +230,66 @@ def test_interrupted_sweep_resumes_without_rerunning_a_finished_trial(tmp_path):
         rows = list(csv.DictReader(f))
     assert sorted(int(r["value"]) for r in rows) == [100, 200, 300, 400]
     assert all(r["status"] == "finished" for r in rows)
+
+
+def test_trials_continue_from_tunes_checkpoints_bit_for_bit(tmp_path):
+    """Each trial reports a checkpoint to Tune every epoch. The trial crashes after epoch 1: Tune's retry restores it
+    from that checkpoint; the retry crashes after epoch 2: recorded failed (exit 1), its checkpoint kept. --resume
+    restores that Tune run (Tuner.restore) and the trial runs only epoch 3, ending with the numbers of the same
+    trial run alone, never stopped."""
+    pytest.importorskip("ray.tune")
+    if not os.environ.get("MINIGRAD_DATA"):
+        pytest.skip("MINIGRAD_DATA is not set: the MNIST files are needed")
+    from experiments.mlp_study_tune import FAULT
+    from experiments.mlp_trial import run_trial
+
+    out = str(tmp_path / "o")
+    args = ["--factors", "activation", "--only", "activation=tanh", "--seeds", "0", "--subset", "300",
+            "--n-val", "300", "--epochs", "3", "--data-dir", DATA, "--retries", "1"]
+    os.environ[FAULT] = json.dumps({"tanh": [1, 2]})  # the i-th start crashes after that epoch
+    try:
+        first = study(["--out", out, *args])
+    finally:
+        del os.environ[FAULT]
+    assert first.returncode == 1 and "0 trials ran to the end, 1 failed" in first.stdout, first.stderr[-3000:]
+    (key,) = [f[:-len(".json")] for f in os.listdir(os.path.join(out, "records"))]
+    assert json.load(open(os.path.join(out, "records", key + ".json")))["status"] == "failed"
+    assert len(list((tmp_path / "o").rglob("checkpoint_*"))) == 1  # Tune keeps the last one (num_to_keep=1)
+    second = study(["--out", out, "--resume", *args])
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "go on from their last checkpoint" in second.stdout and "1 trials ran to the end, 0 failed" in second.stdout
+    starts = open(os.path.join(out, "starts", key)).read().splitlines()
+    assert starts == ["start", "resume after epoch 1", "resume after epoch 2"]
+    rec = json.load(open(os.path.join(out, "records", key + ".json")))
+    assert rec["status"] == "finished" and rec["epochs_run"] == 3
+    assert rec["val_curve"] == run_trial(rec["config"])["val_curve"]  # bit for bit
+    assert not list((tmp_path / "o").rglob("checkpoint_*"))  # a finished trial keeps no checkpoint
+
+
+def test_committed_course_size_records_resume_the_rest(tmp_path, monkeypatch, capsys):
+    """README's command for the rest of the study at the course's size (copy the committed records, --resume), run
+    dry (no Ray, no training): the 72 committed records are valid and are exactly trials of today's plan, so --resume
+    skips them and hands the other 90 (depth, width, joint) to Tune."""
+    pytest.importorskip("ray.tune")
+    import shutil
+
+    from experiments import mlp_study, mlp_study_report, mlp_study_tune
+
+    out = tmp_path / "mlp_study"
+    shutil.copytree(os.path.join(ROOT, "experiments", "figures", "mlp_study"), out)
+    ran = {}
+
+    def run_group(tune, name, configs, out_, args):
+        ran[name] = len(configs)
+        return len(configs), 0, 0
+
+    class Ray:
+        shutdown = staticmethod(lambda: None)
+
+    monkeypatch.setattr(mlp_study, "start_ray", lambda address: Ray)
+    monkeypatch.setattr(mlp_study_tune, "run_group", run_group)
+    monkeypatch.setattr(mlp_study_report, "write_outputs", lambda *a, **k: None)
+    totals = mlp_study.main(["--out", str(out), "--resume"])
+    assert ran == {"depth": 12, "width": 24, "joint": 54}
+    assert totals == dict(skipped=72, ran=90, failed=0, stopped=0)
+    assert mlp_study.run_label(mlp_study.parse_args(["--out", str(out)])) is None  # the course's size, unlabelled

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from experiments import common, runs
+from experiments import common, runs, tblog
 from experiments.cli import cli
 
 
@@ -52,7 +52,7 @@ def main(module, argv):
 def without_seconds(o):
     """What must match bit for bit: all but wall-clock times (and the --out path in the config)."""
     if isinstance(o, dict):
-        return {k: without_seconds(v) for k, v in o.items() if "seconds" not in k and k != "out"}
+        return {k: without_seconds(v) for k, v in o.items() if "seconds" not in str(k) and k != "out"}
     if isinstance(o, list):
         return [without_seconds(v) for v in o]
     return o
@@ -73,9 +73,6 @@ def test_interrupted_then_resumed_equals_uninterrupted(case, sig, tmp_path, monk
     if sig == signal.SIGINT and case != "mlp":
         pytest.skip("SIGINT takes the same path as SIGTERM: one case is enough")
     module, argv, after = CASES[case]
-    whole, cut = str(tmp_path / "whole"), str(tmp_path / "cut")
-    main(module, argv + ["--out", whole])
-
     real, calls = runs.Run.checkpoint, []
 
     def checkpoint_then_signal(self, state):
@@ -84,8 +81,50 @@ def test_interrupted_then_resumed_equals_uninterrupted(case, sig, tmp_path, monk
         if len(calls) == after:
             os.kill(os.getpid(), sig)  # a real signal: the handler only sets the flag; the next step stops
 
+    stop_resume_compare(module, argv, tmp_path, monkeypatch, capsys, ("checkpoint", checkpoint_then_signal), sig)
+
+
+MID = {  # signal before this step boundary (counted over the whole run), then (epochs done, steps done) of that epoch
+    "mlp": (9, (1, 2)),       # 6 steps an epoch: epoch 2, after its 2nd step
+    "final": (16, (2, 3)),
+    "fashion": (15, (0, 2)),  # sgd's 2 epochs took 12 steps: adam's first epoch, after 2 steps
+    "tuned": (5, (1, 1)),     # 3 steps an epoch (batch 128)
+    "binary": (23, (1, 2)),   # 240 1s and 7s: 5 steps an epoch; l1 took 15: bce epoch 1, after 2 steps
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_stopped_mid_epoch_resumes_from_that_step_bit_for_bit(case, tmp_path, monkeypatch, capsys):
+    """The signal arrives in the middle of an epoch: the checkpoint holds that step (model, optimizer, scheduler,
+    RNG, the epoch's losses so far), and --resume runs only the rest of the epoch, ending bit for bit as a run
+    never stopped."""
+    module, argv, _ = CASES[case]
+    at, (epochs_done, step) = MID[case]
+    real, calls = runs.Run.step, []
+
+    def signal_then_step(self, snapshot=None):
+        calls.append(1)
+        if len(calls) == at:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(self, snapshot)
+
+    def check(cut, err):
+        state = minigrad.load(os.path.join(cut, runs.CHECKPOINT))
+        assert (state["epochs_done"], state["step"]) == (epochs_done, step)
+        assert len(state.get("step_losses", [0] * step)) == step  # mnist_mlp keeps no step losses
+        assert f"step {step} of" in err
+
+    stop_resume_compare(module, argv, tmp_path, monkeypatch, capsys, ("step", signal_then_step), signal.SIGTERM,
+                        check)
+    assert f"step {step} of" in capsys.readouterr().out  # "resuming ... after [variant] step S of N in epoch E"
+
+
+def stop_resume_compare(module, argv, tmp_path, monkeypatch, capsys, patch, sig, check=None):
+    """Run uninterrupted; run with `patch` (Run attribute, replacement) sending sig; resume; compare bit for bit."""
+    whole, cut = str(tmp_path / "whole"), str(tmp_path / "cut")
+    main(module, argv + ["--out", whole])
     with monkeypatch.context() as m:
-        m.setattr(runs.Run, "checkpoint", checkpoint_then_signal)
+        m.setattr(runs.Run, *patch)
         capsys.readouterr()
         with pytest.raises(SystemExit) as e:
             main(module, argv + ["--out", cut])
@@ -93,8 +132,10 @@ def test_interrupted_then_resumed_equals_uninterrupted(case, sig, tmp_path, monk
     assert e.value.code == 128 + sig and "Traceback" not in err
     assert f"python -m experiments.{module}" in err and "--resume" in err
     partial = json.load(open(os.path.join(cut, "metrics.json")))
-    assert partial["partial"] is True and partial["epochs_done"] >= 1
+    assert partial["partial"] is True and partial["epochs_done"] >= 0  # of the variant (loss) it stopped in
     assert os.path.exists(os.path.join(cut, runs.CHECKPOINT))
+    if check is not None:
+        check(cut, err)
 
     with pytest.raises(SystemExit) as e:  # without --resume: refused, the checkpoint kept
         main(module, argv + ["--out", cut])
@@ -110,6 +151,11 @@ def test_interrupted_then_resumed_equals_uninterrupted(case, sig, tmp_path, monk
         for k in ma[f]:
             assert np.array_equal(ma[f][k].numpy(), mb[f][k].numpy()), (f, k)
     assert not os.path.exists(os.path.join(cut, runs.CHECKPOINT))  # a finished run keeps no checkpoint
+    if tblog.writer_class() is not None:  # TensorBoard's curves too: each epoch once, the same numbers
+        from tests.test_run_outputs import tb_scalars
+
+        a, b = (without_seconds(tb_scalars(os.path.join(d, "tb"))) for d in (whole, cut))
+        assert a == b and a
 
 
 def test_finished_out_refused_unless_overwrite_or_resume(tmp_path, capsys):
@@ -199,3 +245,31 @@ def test_checkpoint_on_a_full_disk_keeps_the_previous_one(fails, tmp_path, monke
     monkeypatch.undo()
     state = minigrad.load(os.path.join(out, runs.CHECKPOINT))  # whole, and the first epoch's
     assert state["epochs_done"] == 1 and not leftovers(out)
+
+
+def test_stop_whose_checkpoint_cannot_be_written_names_the_one_kept(tmp_path, monkeypatch, capsys):
+    """A full disk at the stop: the step's checkpoint is not written, the last epoch's stays, and the message says so
+    (resume then redoes that epoch's first steps, still bit for bit)."""
+    module, argv, _ = CASES["mlp"]
+    out = str(tmp_path / "o")
+    real_step, real_ck, calls = runs.Run.step, runs.Run.checkpoint, []
+
+    def signal_then_step(self, snapshot=None):
+        calls.append(1)
+        if len(calls) == 9:  # epoch 2, after 2 steps
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_step(self, snapshot)
+
+    def full_disk_at_the_stop(self, state):
+        if "step" in state:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_ck(self, state)
+
+    monkeypatch.setattr(runs.Run, "step", signal_then_step)
+    monkeypatch.setattr(runs.Run, "checkpoint", full_disk_at_the_stop)
+    with pytest.raises(SystemExit) as e:
+        main(module, argv + ["--out", out])
+    err = capsys.readouterr().err
+    assert e.value.code == 143 and "No space left on device" in err and "Traceback" not in err
+    assert "the checkpoint after epoch 1 is in" in err
+    assert minigrad.load(os.path.join(out, runs.CHECKPOINT))["epochs_done"] == 1

@@ -75,6 +75,7 @@ class MNIST:
         self.train = train
         self.transform = transform
         self.target_transform = target_transform
+        self.sources = {}  # file name -> the path it was read from, or the URL it was downloaded from
         prefix = "train" if train else "t10k"
         images = self._load(f"{prefix}-images-idx3-ubyte", IMAGES_MAGIC, download)
         labels = self._load(f"{prefix}-labels-idx1-ubyte", LABELS_MAGIC, download)
@@ -148,7 +149,9 @@ class MNIST:
             for name in (fname + ".gz", fname):
                 path = os.path.join(d, name)
                 if os.path.isfile(path):
-                    return load_verified(path, self.key, fname, magic)
+                    arr = load_verified(path, self.key, fname, magic)
+                    self.sources[fname] = path
+                    return arr
         if download:
             return self._download(fname, magic, dirs)
         looked = "\n".join(f"  {d}/{fname}[.gz]" for d in dirs)
@@ -187,6 +190,7 @@ class MNIST:
                     _fetch(url, f, fname + ".gz")
                 arr = load_verified(tmp, self.key, fname, magic, label=url, cache=False)
                 os.replace(tmp, dest_dir / (fname + ".gz"))
+                self.sources[fname] = url
                 return arr
             except Exception as e:  # network error or bad bytes: this mirror failed, try the next
                 errors.append(f"{url} ({_reason(e)})")
