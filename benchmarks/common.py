@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from experiments.cli import (  # noqa: F401  (re-exported: benchmarks use common.cli, common.positive_int, ...)
+from minigrad.utils.cli import (  # noqa: F401  (re-exported: benchmarks use common.cli, common.positive_int, ...)
     UsageError, cli, nonempty_path, nonnegative_int, positive_int, require_gpu, require_torch, unit_interval,
     writable_dir,
 )

@@ -150,7 +150,7 @@ def data_present():
 
 def parse_args(argv=None):
     """Every flag checked, and the output folder ($OUT), before any part runs."""
-    from experiments.cli import positive_float, writable_dir
+    from minigrad.utils.cli import positive_float, writable_dir
 
     p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -163,7 +163,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    from experiments.cli import cli
+    from minigrad.utils.cli import cli
 
     return cli(_main)(argv)
 

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from experiments.cli import (  # noqa: F401  (re-exported: experiments use common.cli, ...)
+from minigrad.utils.cli import (  # noqa: F401  (re-exported: experiments use common.cli, ...)
     UsageError, cli, dropout_p, explicit, int_in, nonempty_path, nonnegative_float, nonnegative_int,
     number as cli_number, positive_float, positive_int, require_gpu, require_torch, seed_int, writable_dir,
 )
@@ -291,14 +291,6 @@ def write_json(path, obj):
     from experiments.runs import write_json as atomic
 
     return atomic(path, obj)
-
-
-def _jsonable(o):
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o)}")
 
 
 def savefig(fig, path):

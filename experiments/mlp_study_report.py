@@ -107,7 +107,7 @@ def figures(out, rows, records, label=None):
     plt = common.pyplot()
     groups = by_config(rows)
     present = {g for g, _ in groups}
-    from experiments.mlp_study import FACTORS, JOINT
+    from experiments.mlp_study_design import FACTORS, JOINT
 
     for group in ("optimizer", "activation", "regularisation"):
         if group in present:
@@ -197,7 +197,7 @@ def parse_args(argv=None):
 
 @common.cli
 def main(argv=None):
-    from experiments.mlp_study import UserError, load_records
+    from experiments.mlp_study_design import UserError, load_records
 
     folder = parse_args(argv).folder
     try:

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from experiments.mlp_study import ASHA, load_records, trial_key, write_record
+from experiments.mlp_study_design import ASHA, load_records, trial_key, write_record
 
 TRIAL_STATE = "trial.npz"  # the file in each of Tune's trial checkpoints: mlp_trial's state after an epoch
 FAULT = "MLP_STUDY_FAULT"  # tests: JSON {factor value: [N1, N2, ...]}: the i-th start crashes after epoch Ni

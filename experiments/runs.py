@@ -23,7 +23,9 @@ import shutil
 import signal
 import sys
 
-from experiments.cli import UsageError
+import numpy
+
+from minigrad.utils.cli import UsageError
 from experiments.tblog import FOLDER as TB, EventLog
 
 CHECKPOINT, METRICS, CSV = "checkpoint.npz", "metrics.json", "metrics.csv"
@@ -267,9 +269,7 @@ class Run:
 def write_json(path, obj):
     import json
 
-    from experiments.common import _jsonable
-
-    text = json.dumps(obj, indent=2, default=_jsonable)
+    text = json.dumps(obj, indent=2, default=jsonable)
     return atomic_write(path, lambda fh: fh.write(text), "w")
 
 
@@ -296,3 +296,12 @@ def savefig_atomic(fig, path):
     fig.tight_layout()
     fig.savefig(buf, dpi=110, format=os.path.splitext(path)[1][1:] or "png")
     return atomic_write(path, lambda fh: fh.write(buf.getvalue()))
+
+
+def jsonable(o):
+    """json.dumps's default= for NumPy scalars and arrays."""
+    if isinstance(o, (numpy.floating, numpy.integer)):
+        return o.item()
+    if isinstance(o, numpy.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o)}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.cli import cli
+from minigrad.utils.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 VALUES = ["0", "-1", "-0.5", "1e308", "99999999999999999999", "nan", "inf", "abc", ""]

@@ -14,7 +14,7 @@ import pytest
 
 import minigrad
 from experiments import common, runs, tblog
-from experiments.cli import cli
+from minigrad.utils.cli import cli
 
 
 def fake_arrays(name="mnist", data_dir=None, normalize=None, download=True):

@@ -1,4 +1,5 @@
-"""Command-line handling shared by every experiment and benchmark: a user's mistake is one message, exit code 2.
+"""Command-line handling shared by the repository's experiments and benchmarks (and any script that wants it): a
+user's mistake is one message, exit code 2.
 
 Mistakes in flags (a negative epoch count, a zero learning rate) are caught by argparse types here; mistakes
 about the machine (no data, no GPU, no torch, an --out that cannot be written) are checked before any work
