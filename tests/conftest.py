@@ -19,18 +19,21 @@ settings.register_profile("dev", deadline=None, max_examples=40, suppress_health
 settings.register_profile("thorough", deadline=None, max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-# cupy_contract: minigrad's "cupy" backend on the CuPy double (tests/cupy_double), so every CI run checks the
+# cupy_contract: minigrad's "cupy" backend on the CuPy double (tests/support/cupy_double), so every CI run checks the
 # CuPy code paths against CuPy's API without a GPU; the real "cupy" case runs where a GPU is usable.
 BACKENDS = ["numpy", "cupy_contract", "cupy"]
 
 
-def install_cupy_double(monkeypatch):
-    """Make minigrad see the CuPy double as its cupy for one test (every module that cached the module), with the
-    fused kernels off (the double's compiled kernels raise; dispatch tests turn them on explicitly) and a pending
-    device check of its own (one this test never synced must not fail the next test)."""
-    from cupy_double import cupy as double
+def install_cupy_double(monkeypatch, launch=None):
+    """Make minigrad see the CuPy double as its cupy for one test (every module that cached the module), with a
+    pending device check of its own (one this test never synced must not fail the next test). The fused kernels are
+    off, as the double's RawKernels refuse to run, unless launch= "emulate" or "source" lets them launch
+    (support/cupy_double/_launch.py: each launch checked against the kernel's C signature and recorded in LAUNCHES)."""
+    from support.cupy_double import _launch, cupy as double
 
-    monkeypatch.setattr(minigrad.kernels.switch, "on", False)
+    monkeypatch.setattr(minigrad.kernels.switch, "on", launch is not None)
+    monkeypatch.setitem(_launch.MODE, "mode", launch)
+    _launch.LAUNCHES.clear()
     monkeypatch.setattr(minigrad.backend, "_pending", {})
 
     real = (minigrad.backend._cupy, minigrad.backend.cupy)

@@ -1,4 +1,4 @@
-"""Adam's float32 kernel when its first moment holds subnormals (adam_f32_loop in minigrad/kernels/__init__.py): the
+"""Adam's float32 kernel when its first moment holds subnormals (adam_f32_loop in minigrad/kernels/subnormal.py): the
 exact integer path gives the NumPy formulas' bits lane by lane, and it runs only where it can (IEEE subnormals in
 effect, enough such lanes). The arrays mix the cases its proofs lean on: subnormal m with a gradient of +0, -0 or
 not 0, rounding ties (k * w exactly on .5 after float32 rounding), weights near the no-change bound, powers of

@@ -5,7 +5,7 @@ import torch
 
 import minigrad
 from minigrad import autograd
-from helpers import assert_close, to_torch, torch_device
+from support.helpers import assert_close, to_torch, torch_device
 
 
 def _pair(values, backend="numpy", dtype="float32", requires_grad=True):

@@ -9,7 +9,7 @@ import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.backend import to_numpy
-from helpers import assert_close, check_op, to_torch, torch_device
+from support.helpers import assert_close, check_op, to_torch, torch_device
 
 DTYPES = [np.float32, np.float64]
 

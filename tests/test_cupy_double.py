@@ -11,7 +11,7 @@ import minigrad
 import minigrad.nn as nn
 import minigrad.utils.data  # noqa: F401
 from conftest import install_cupy_double
-from cupy_double import MANIFEST, NEWEST, OLDEST, copies, cupy as cp, make_manifest, ndarray
+from support.cupy_double import MANIFEST, NEWEST, OLDEST, copies, cupy as cp, make_manifest, ndarray
 
 
 def _looser(manifest, installed):

@@ -3,13 +3,13 @@ code paths reach the CUDA kernels exactly where they should. The double's compil
 a real GPU"), so an eligible input shows itself by that refusal naming the kernel; ineligible inputs train on the
 xp formulas. Then the optimizer launches are carried out by the CPU twins (kernels/__init__.py, proven equal to the xp
 formulas by tests/test_kernels.py) with every argument checked against the kernel's C signature
-(test_kernels_cuda's stand-in RawKernel): every optimizer, through Optimizer.step's one-launch batching, must
+(the double's RawKernel, let launch): every optimizer, through Optimizer.step's one-launch batching, must
 equal the xp formulas on the double bit for bit."""
 from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from fake_cuda import FakeCupy
+from support.cupy_double import _launch
 
 import minigrad
 import minigrad.nn.functional as F
@@ -45,11 +45,11 @@ def _params(dtype="float32", shapes=((4, 3), (3,))):
 
 
 def _stand_in(monkeypatch):
-    """CUDA launches checked against their C signatures and carried out on the host (tests/fake_cuda.py)."""
-    stand_in = FakeCupy()
-    monkeypatch.setattr(cuda, "kernel", lambda cp, kname, dt: stand_in.RawKernel(
-        *cuda.SOURCES[(kname, np.dtype(dt).name)], options=cuda.OPTIONS))
-    return stand_in
+    """The double's RawKernels launch: each launch checked against the kernel's C signature, recorded, and carried
+    out on the host (support/cupy_double/_launch.py). Returns the list of launches."""
+    monkeypatch.setitem(_launch.MODE, "mode", "emulate")
+    _launch.LAUNCHES.clear()
+    return _launch.LAUNCHES
 
 
 def test_eligible_inputs_reach_the_cuda_kernels(double):
@@ -96,7 +96,7 @@ OPTIMIZERS = [("Adam", {"lr": 1e-2}), ("AdamW", {"lr": 1e-2, "betas": (0.3, 0.2)
 @pytest.mark.parametrize("name,kw", OPTIMIZERS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(OPTIMIZERS)])
 def test_optimizer_launches_equal_the_xp_formulas(double, monkeypatch, name, kw, dtype):
     _need_numba()
-    stand_in = _stand_in(monkeypatch)
+    launches = _stand_in(monkeypatch)
 
     def train(fused):
         rng = np.random.default_rng(1)
@@ -113,7 +113,7 @@ def test_optimizer_launches_equal_the_xp_formulas(double, monkeypatch, name, kw,
 
     fused, ref = train(True), train(False)
     fused_steps = 2 if kw.get("momentum") and name == "SGD" else 3  # SGD's first step makes its buffer (xp)
-    assert len(stand_in.launches) == fused_steps * -(-20 // cuda.SLOTS)
+    assert len(launches) == fused_steps * -(-20 // cuda.SLOTS)
     for a, b in zip(fused, ref):
         np.testing.assert_array_equal(a, b)
 
@@ -123,7 +123,7 @@ def test_a_training_step_with_every_kernel_equals_the_xp_formulas(double, monkey
     """The course MLP's step on the double: ReLU, the loss and Adam through the CUDA dispatch (launches carried
     out on the host) give the bits the xp formulas give, and each kernel is launched once per step."""
     _need_numba()
-    stand_in = _stand_in(monkeypatch)
+    launches = _stand_in(monkeypatch)
     rng = np.random.default_rng(2)
     X = rng.random((8, 20), dtype=np.float32)
     y = rng.integers(0, 4, 8) if loss == "cross_entropy" else rng.random((8, 4)).astype(np.float32)
@@ -145,10 +145,10 @@ def test_a_training_step_with_every_kernel_equals_the_xp_formulas(double, monkey
         return [p.detach().cpu().numpy() for p in model.parameters()] + [out.detach().cpu().numpy()]
 
     fused = train(True)
-    names = [name.rsplit("_", 1)[0] for name, *_ in stand_in.launches]
-    stand_in.launches.clear()
+    names = [name.rsplit("_", 1)[0] for name, *_ in launches]
+    launches.clear()
     ref = train(False)
-    assert stand_in.launches == []
+    assert launches == []
     step = ["relu", loss.replace("cross_entropy", "softmax_cross_entropy"), "_backward", "relu_backward", "adam"]
     step[2] = step[1] + step[2]
     assert names == step * 3

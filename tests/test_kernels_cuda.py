@@ -1,23 +1,21 @@
 """CUDA kernels (minigrad/kernels/cuda.py) without a GPU: every source compiles with NVRTC, and the dispatch in
 minigrad/kernels sends CuPy arrays to them with arguments that match each kernel's C signature.
 
-The dispatch tests swap in _FakeCupy below: a test-only stand-in with just what the dispatch touches (an ndarray
-type with dtype/shape/strides/flags, empty/zeros, RawKernel). Its RawKernel parses the kernel's C signature
-and checks every argument against it (a float where the kernel reads a double would corrupt silently on a GPU);
-optimizer kernels are then carried out with the Numba twins in kernels/__init__.py, which tests/test_kernels.py
-proves equal to the xp formulas, so the multi-tensor packing is checked end to end. The bit-for-bit check of the
+The dispatch tests run on the CuPy double with its RawKernels let launch (support/cupy_double/_launch.py): each
+launch parses the kernel's C signature and checks every argument against it (a float where the kernel reads a
+double would corrupt silently on a GPU); optimizer kernels are then carried out with the Numba loops, which
+tests/test_kernels.py proves equal to the xp formulas, so the multi-tensor packing is checked end to end. The bit-for-bit check of the
 CUDA code itself needs a GPU: tests/test_kernels.py's cupy cases and `make gpu-check` run there.
 """
 import re
 
 import numpy as np
 import pytest
-from fake_cuda import FakeArray as _FakeArray
-from fake_cuda import FakeCupy as _FakeCupy
+from support.cupy_double import _launch, cupy as _double
 
 import minigrad
 import minigrad.optim as optim
-from minigrad import backend, kernels
+from minigrad import kernels
 from minigrad import kernels as cpu  # the Numba loops' tables (ARGS, KERNELS, FLOAT32)
 from minigrad.kernels import cuda
 
@@ -87,22 +85,22 @@ def test_every_optimizer_the_cpu_fuses_has_a_cuda_twin_with_its_arguments():
         "relu", "relu_backward"}
 
 
-# ---- dispatch on a test-only CuPy stand-in (tests/fake_cuda.py) ---------------------------------------------
+# ---- dispatch on the CuPy double, its RawKernels let launch (support/cupy_double/_launch.py) -----------------
 @pytest.fixture
 def fake(monkeypatch):
     if not kernels.available():
         pytest.skip(f"the fake runs optimizer launches on the Numba kernels: {kernels.status()}")
-    cp = _FakeCupy()
-    monkeypatch.setattr(backend, "_cupy", cp)
-    monkeypatch.setitem(kernels._state, "enabled", True)
+    from conftest import install_cupy_double
+
+    double = install_cupy_double(monkeypatch, launch="emulate")  # its RawKernels launch: checked, recorded
     cuda._cache.clear()
-    yield cp
+    yield double
     cuda._cache.clear()
 
 
 def _pair(rng, shape, dtype=np.float32, order="C"):
     a = np.asarray(rng.standard_normal(shape), dtype=dtype, order=order)
-    return a, _FakeArray(a.copy(order="K"))
+    return a, _double.asarray(a.copy(order="K"))
 
 
 ADAM = (0.1, False, 0.999, 0.001, 0.9, 1e-8, -0.01)  # lerp_w, lerp_big, b2, 1 - b2, bc2, eps, -step
@@ -120,9 +118,9 @@ def test_one_step_of_many_parameters_is_one_launch_per_slots(fake, count):
     with kernels.batch():
         for arrays in dev:
             assert kernels.run("adam", tuple(arrays), *ADAM) is True
-        assert fake.launches == []  # queued until the step ends
-    assert len(fake.launches) == -(-count // cuda.SLOTS)
-    assert {grid[1] for _, grid, _, _ in fake.launches} <= set(range(1, cuda.SLOTS + 1))
+        assert _launch.LAUNCHES == []  # queued until the step ends
+    assert len(_launch.LAUNCHES) == -(-count // cuda.SLOTS)
+    assert {grid[1] for _, grid, _, _ in _launch.LAUNCHES} <= set(range(1, cuda.SLOTS + 1))
     for arrays in ref:
         assert kernels.run("adam", tuple(arrays), *ADAM)
     for r, d in zip(ref, dev):
@@ -138,59 +136,59 @@ def test_different_constants_or_dtypes_launch_apart_and_a_repeated_parameter_lan
         kernels.run("adam", tuple(w32), *ADAM)
         kernels.run("adam", tuple(w64), *ADAM)
         kernels.run("adam", tuple(_pair(rng, (4,))[1] for _ in range(4)), *ADAM[:-1], -0.02)
-    assert sorted(name for name, *_ in fake.launches) == ["adam_double", "adam_float", "adam_float"]
-    fake.launches.clear()
+    assert sorted(name for name, *_ in _launch.LAUNCHES) == ["adam_double", "adam_float", "adam_float"]
+    _launch.LAUNCHES.clear()
     w, ref = _pair(rng, (3,))[1], None
     start = w._a.copy()
     with kernels.batch():
-        kernels.run("sgd", (w, _FakeArray(np.ones(3, np.float32))), 0.5)
-        kernels.run("sgd", (w, _FakeArray(np.ones(3, np.float32))), 0.5)
+        kernels.run("sgd", (w, _double.asarray(np.ones(3, np.float32))), 0.5)
+        kernels.run("sgd", (w, _double.asarray(np.ones(3, np.float32))), 0.5)
     ref = start - np.float32(0.5)
     np.testing.assert_array_equal(w._a, ref - np.float32(0.5))
-    assert len(fake.launches) == 2
+    assert len(_launch.LAUNCHES) == 2
 
 
 def test_ineligible_device_arrays_take_the_xp_formulas(fake):
     rng = np.random.default_rng(1)
-    a = _FakeArray(rng.standard_normal((4, 6)).astype(np.float32))
+    a = _double.asarray(rng.standard_normal((4, 6)).astype(np.float32))
     declined = [
-        (_FakeArray(np.ones((4, 6), np.float16)), _FakeArray(np.ones((4, 6), np.float16))),  # no float16 kernels
-        (a, _FakeArray(np.ones((4, 6), np.float64))),  # mixed dtypes
-        (a[:, ::2], _FakeArray(np.ones((4, 3), np.float32))),  # strided view
-        (a, _FakeArray(np.ones((6, 4), np.float32)).T),  # different layouts
+        (_double.asarray(np.ones((4, 6), np.float16)), _double.asarray(np.ones((4, 6), np.float16))),  # no float16 kernels
+        (a, _double.asarray(np.ones((4, 6), np.float64))),  # mixed dtypes
+        (a[:, ::2], _double.asarray(np.ones((4, 3), np.float32))),  # strided view
+        (a, _double.asarray(np.ones((6, 4), np.float32)).T),  # different layouts
         (a, np.ones((4, 6), np.float32)),  # device and host arrays mixed
     ]
     for arrays in declined:
         assert kernels.run("sgd", arrays, 0.5) is False
-    assert kernels.relu(_FakeArray(np.ones(3, np.float16))) is None
+    assert kernels.relu(_double.asarray(np.ones(3, np.float16))) is None
     assert kernels.relu(a[:, ::2]) is None
-    assert kernels.relu_backward(a, _FakeArray(np.ones((4, 6), np.float32))) is None  # mask must be bool
-    assert fake.launches == []  # (the switch is read by the callers: tests/test_kernels.py, test_learner_path.py)
+    assert kernels.relu_backward(a, _double.asarray(np.ones((4, 6), np.float32))) is None  # mask must be bool
+    assert _launch.LAUNCHES == []  # (the switch is read by the callers: tests/test_kernels.py, test_learner_path.py)
 
 
 def test_layer_and_loss_kernels_get_arguments_their_signatures_name(fake):
     rng = np.random.default_rng(2)
-    z = _FakeArray(rng.standard_normal((5, 3)).astype(np.float64))
-    t = _FakeArray(np.array([0, 2, 1, 1, -100]))
+    z = _double.asarray(rng.standard_normal((5, 3)).astype(np.float64))
+    t = _double.asarray(np.array([0, 2, 1, 1, -100]))
     y, keep = kernels.relu(z)
     assert y.shape == keep.shape == (5, 3) and keep.dtype == np.bool_
     assert kernels.relu_backward(z, keep).shape == (5, 3)
-    assert len(kernels.bias_relu(z, _FakeArray(np.ones(3)))) == 2
+    assert len(kernels.bias_relu(z, _double.asarray(np.ones(3)))) == 2
     loss, p, valid, bad = kernels.softmax_cross_entropy(z, t)
     assert (loss.shape, p.shape, valid.shape, bad.shape, bad.dtype) == ((5,), (5, 3), (5,), (), np.int32)
     assert bad._a == 0  # zeroed on the host side of the launch; the kernel only sets it
-    for g in (_FakeArray(np.ones((), np.float64)), _FakeArray(np.ones(5))):
+    for g in (_double.asarray(np.ones((), np.float64)), _double.asarray(np.ones(5))):
         assert kernels.softmax_cross_entropy_backward(p, t, g).shape == (5, 3)
-    assert kernels.softmax_cross_entropy_backward(p, t, _FakeArray(np.ones((), np.float32))) is None  # dtype
-    assert kernels.softmax_cross_entropy(z, _FakeArray(np.array([0, 1, 2, 0, 1], np.int32))) is None
+    assert kernels.softmax_cross_entropy_backward(p, t, _double.asarray(np.ones((), np.float32))) is None  # dtype
+    assert kernels.softmax_cross_entropy(z, _double.asarray(np.array([0, 1, 2, 0, 1], np.int32))) is None
     assert kernels.bce_with_logits(z, z).shape == (5, 3)
-    assert kernels.bce_with_logits_backward(z, z, _FakeArray(np.ones(()))).shape == (5, 3)
-    names = [name for name, *_ in fake.launches]
+    assert kernels.bce_with_logits_backward(z, z, _double.asarray(np.ones(()))).shape == (5, 3)
+    names = [name for name, *_ in _launch.LAUNCHES]
     assert names == ["relu_double", "relu_backward_double", "bias_relu_double", "softmax_cross_entropy_double",
                      "softmax_cross_entropy_backward_double", "softmax_cross_entropy_backward_double",
                      "bce_with_logits_double", "bce_with_logits_backward_double"]
     # the row-wise kernel gets one thread per row; the element-wise ones cover every element
-    ce = fake.launches[3]
+    ce = _launch.LAUNCHES[3]
     assert ce[1][0] * ce[2][0] >= 5 and ce[3][-3:] == (np.int64(5), np.int64(3), np.int64(-100))
 
 

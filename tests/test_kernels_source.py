@@ -1,13 +1,12 @@
-"""The CUDA sources' arithmetic, run on the CPU (tests/cuda_on_cpu.py: g++, IEEE, no FMA contraction) through
-the real dispatch (minigrad.kernels with a CuPy stand-in), against the xp formulas: bit for bit for the
-optimizer updates and ReLU, as on the GPU; the kernels calling exp/log/log1p within a few ulps (glibc here, CUDA's
+"""The CUDA sources' arithmetic, run on the CPU (support/cupy_double/cuda_on_cpu.py: g++, IEEE, no FMA
+contraction) through the real dispatch (minigrad.kernels on the CuPy double, its RawKernels let launch), against
+the xp formulas: bit for bit for the optimizer updates and ReLU, as on the GPU; the kernels calling exp/log/log1p within a few ulps (glibc here, CUDA's
 math library there). What it cannot show, CUDA's own compiler and math library, tests/test_kernels_gpu.py does."""
-import cuda_on_cpu
 import numpy as np
 import pytest
-from fake_cuda import FakeArray, FakeCupy
+from support.cupy_double import _launch, cuda_on_cpu, cupy as _double
 
-from minigrad import backend, kernels
+from minigrad import kernels
 from minigrad.kernels import cuda
 
 pytestmark = pytest.mark.skipif(not cuda_on_cpu.available(), reason="g++ not found: cannot build the CPU harness")
@@ -19,11 +18,11 @@ SHAPES = [(), (1,), (7,), (3, 4), (300,), (5, 6)]
 def fake(monkeypatch):
     if not kernels.available():
         pytest.skip(f"the reference runs the Numba kernels: {kernels.status()}")
-    cp = FakeCupy(source=True)
-    monkeypatch.setattr(backend, "_cupy", cp)
-    monkeypatch.setitem(kernels._state, "enabled", True)
+    from conftest import install_cupy_double
+
+    double = install_cupy_double(monkeypatch, launch="source")  # its RawKernels launch: checked, recorded
     cuda._cache.clear()
-    yield cp
+    yield double
     cuda._cache.clear()
 
 
@@ -49,12 +48,12 @@ def test_optimizer_sources_equal_the_reference_bit_for_bit(fake, name, dtype):
             for a in arrays[2:]:
                 a[...] = np.abs(a)  # optimizer state: square averages are >= 0
             host.append(arrays)
-            dev.append([FakeArray(a.copy()) for a in arrays])
+            dev.append([_double.asarray(a.copy()) for a in arrays])
         with kernels.batch():
             for arrays in dev:
                 assert kernels.run(name, tuple(arrays), *consts)
-        assert fake.launches and all(fn == f"{name}_{cuda.CTYPES[np.dtype(dtype).name]}" for fn, *_ in fake.launches)
-        fake.launches.clear()
+        assert _launch.LAUNCHES and all(fn == f"{name}_{cuda.CTYPES[np.dtype(dtype).name]}" for fn, *_ in _launch.LAUNCHES)
+        _launch.LAUNCHES.clear()
         with np.errstate(all="ignore"):
             for arrays in host:  # the Numba twins: bit for bit the NumPy formulas (tests/test_kernels.py)
                 assert kernels.run(name, tuple(arrays), *consts)
@@ -73,9 +72,9 @@ def _specials(rng, shape, dtype):
 def test_relu_sources_equal_the_xp_formulas_bit_for_bit(fake, dtype):
     rng = np.random.default_rng(1)
     x, gy, b = _specials(rng, (30, 20), dtype), _specials(rng, (30, 20), dtype), _specials(rng, (20,), dtype)
-    y, keep = kernels.relu(FakeArray(x))
-    gx = kernels.relu_backward(FakeArray(gy), keep)
-    yb, kb = kernels.bias_relu(FakeArray(x), FakeArray(b))
+    y, keep = kernels.relu(_double.asarray(x))
+    gx = kernels.relu_backward(_double.asarray(gy), keep)
+    yb, kb = kernels.bias_relu(_double.asarray(x), _double.asarray(b))
     y_ref = np.maximum(x, 0)
     xb = x + b
     with np.errstate(invalid="ignore"):  # inf * 0 = nan, in both
@@ -94,7 +93,7 @@ def test_loss_sources_match_the_xp_formulas(fake, dtype):
     z = (rng.standard_normal((N, C)) * 8).astype(dtype)
     t = rng.integers(0, C, N)
     t[[3, 9]] = -100
-    loss, p, valid, bad = kernels.softmax_cross_entropy(FakeArray(z), FakeArray(t))
+    loss, p, valid, bad = kernels.softmax_cross_entropy(_double.asarray(z), _double.asarray(t))
     shifted = z - z.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     s = e.sum(axis=1, keepdims=True)
@@ -103,8 +102,8 @@ def test_loss_sources_match_the_xp_formulas(fake, dtype):
     np.testing.assert_allclose(loss._a, ref, rtol=ulps, atol=C * ulps)
     np.testing.assert_allclose(p._a, e / s, rtol=(C + 1) * ulps)
     assert valid._a.tolist() == ok.tolist() and bad._a == 0
-    g = FakeArray(np.asarray(1 / N, dtype))
-    gz = kernels.softmax_cross_entropy_backward(p, FakeArray(t), g)
+    g = _double.asarray(np.asarray(1 / N, dtype))
+    gz = kernels.softmax_cross_entropy_backward(p, _double.asarray(t), g)
     ref_gz = p._a.copy()
     ref_gz[np.arange(N)[ok], t[ok]] -= 1
     ref_gz *= g._a
@@ -112,13 +111,13 @@ def test_loss_sources_match_the_xp_formulas(fake, dtype):
     np.testing.assert_array_equal(gz._a, ref_gz)  # the same p in: the same bits out
     t_bad = t.copy()
     t_bad[5] = C
-    assert kernels.softmax_cross_entropy(FakeArray(z), FakeArray(t_bad))[3]._a == 1
+    assert kernels.softmax_cross_entropy(_double.asarray(z), _double.asarray(t_bad))[3]._a == 1
     zz, y = _specials(rng, (20, 9), dtype) * 10, rng.random((20, 9)).astype(dtype)
     with np.errstate(invalid="ignore"):  # inf - inf = nan, in both
         ref_bce = (1 - y) * zz - (np.minimum(zz, 0) - np.log1p(np.exp(-np.abs(zz))))
-    np.testing.assert_allclose(kernels.bce_with_logits(FakeArray(zz), FakeArray(y))._a, ref_bce, rtol=ulps, atol=0)
-    g = FakeArray(np.asarray(0.5, dtype))
+    np.testing.assert_allclose(kernels.bce_with_logits(_double.asarray(zz), _double.asarray(y))._a, ref_bce, rtol=ulps, atol=0)
+    g = _double.asarray(np.asarray(0.5, dtype))
     ee = np.exp(-np.abs(zz))
     ref_g = (np.where(zz >= 0, 1 / (1 + ee), ee / (1 + ee)) - y) * g._a
-    got = kernels.bce_with_logits_backward(FakeArray(zz), FakeArray(y), g)._a
+    got = kernels.bce_with_logits_backward(_double.asarray(zz), _double.asarray(y), g)._a
     np.testing.assert_allclose(got, ref_g, rtol=ulps, atol=ulps)

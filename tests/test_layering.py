@@ -135,3 +135,13 @@ def test_the_checks_can_fail():
     here = pathlib.Path(__file__)
     found = imports("tests.test_layering", here, {"minigrad.kernels"})
     assert {"ast", "pathlib", "pytest"} <= found
+
+
+def test_tests_readme_names_every_test_file_once():
+    """tests/README.md is the map of tests/: every test file is in it once, and it names no file that is gone."""
+    import re
+
+    text = (ROOT / "tests" / "README.md").read_text(encoding="utf-8")
+    named = re.findall(r"^\| `(test_\w+\.py)` \|", text, flags=re.M)
+    files = sorted(p.name for p in (ROOT / "tests").glob("test_*.py"))
+    assert len(named) == len(set(named)) and sorted(named) == files

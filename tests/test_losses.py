@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from helpers import assert_close, check_op, to_torch
-from strategies import DTYPES, arrays, floats
+from support.helpers import assert_close, check_op, to_torch
+from support.strategies import DTYPES, arrays, floats
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 reductions = pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from helpers import assert_close, check_op, to_torch, torch_device
-from strategies import DTYPES, arrays, floats, tie_prone
+from support.helpers import assert_close, check_op, to_torch, torch_device
+from support.strategies import DTYPES, arrays, floats, tie_prone
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 

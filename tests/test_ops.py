@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad
-from helpers import check_op
-from strategies import DTYPES, arrays, broadcast_pair, floats, nonzero, shapes, tie_prone
+from support.helpers import check_op
+from support.strategies import DTYPES, arrays, broadcast_pair, floats, nonzero, shapes, tie_prone
 
 BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad
-from helpers import check_op, to_torch, torch_device
-from strategies import DTYPES, arrays, floats, shapes
+from support.helpers import check_op, to_torch, torch_device
+from support.strategies import DTYPES, arrays, floats, shapes
 
 
 @st.composite

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad
-from helpers import assert_close, check_op, to_torch
-from strategies import DTYPES, array_and_dim, array_and_dims, arrays, floats, shapes, tie_prone
+from support.helpers import assert_close, check_op, to_torch
+from support.strategies import DTYPES, array_and_dim, array_and_dims, arrays, floats, shapes, tie_prone
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 

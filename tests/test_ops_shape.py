@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad
-from helpers import check_op, to_torch
-from strategies import DTYPES, arrays, shapes
+from support.helpers import check_op, to_torch
+from support.strategies import DTYPES, arrays, shapes
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 

@@ -12,7 +12,7 @@ import minigrad
 import minigrad.optim as optim
 from minigrad.backend import to_numpy
 from reference.convert import from_torch_state_dict
-from helpers import assert_close, to_torch, torch_device
+from support.helpers import assert_close, to_torch, torch_device
 
 SHAPES = [(3, 4), (4,), ()]
 K = 5

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad
-from helpers import assert_close, to_torch, torch_device
-from strategies import arrays, shapes
+from support.helpers import assert_close, to_torch, torch_device
+from support.strategies import arrays, shapes
 
 A = np.array([[0.5, 1.5, 2.0], [3.0, 0.25, 1.0]], np.float32)
 B = np.array([[1.0, 2.0, 0.5], [0.75, 1.25, 4.0]], np.float32)

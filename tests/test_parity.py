@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from experiments import parity
-from helpers import torch_device
+from support.helpers import torch_device
 
 needs_data = pytest.mark.skipif(not os.environ.get("MINIGRAD_DATA"),
                                 reason="MINIGRAD_DATA not set: whole-run parity needs the MNIST files")

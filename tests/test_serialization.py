@@ -15,7 +15,7 @@ import minigrad.nn as nn
 import minigrad.optim as optim
 from minigrad.backend import to_numpy
 from reference.convert import from_torch_state_dict, to_torch_state_dict
-from helpers import assert_close, to_torch, torch_device
+from support.helpers import assert_close, to_torch, torch_device
 
 
 def assert_same(a, b):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad
-from helpers import assert_close, to_torch
+from support.helpers import assert_close, to_torch
 
 
 def _same(mg, t, exact=True):

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import minigrad
-from helpers import torch_device
+from support.helpers import torch_device
 from minigrad.backend import to_numpy
 
 

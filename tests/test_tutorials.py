@@ -20,7 +20,7 @@ import minigrad as torch  # the swap the tutorials are run with
 from minigrad import nn
 from minigrad.data import FashionMNIST, Lambda, ToTensor
 from minigrad.utils.data import DataLoader, Dataset, Subset
-from helpers import assert_close
+from support.helpers import assert_close
 
 DATA = os.environ.get("MINIGRAD_DATA")
 needs_data = pytest.mark.skipif(

@@ -13,7 +13,7 @@ import minigrad as torch  # the swap the tutorials are run with
 from minigrad import nn
 from minigrad.data import MNIST
 from minigrad.utils.data import DataLoader, TensorDataset
-from helpers import assert_close
+from support.helpers import assert_close
 from test_tutorials import DATA, _fashion, needs_data
 
 

@@ -12,7 +12,7 @@ def torch_device(backend):
 
 
 def on_cupy_double():
-    from cupy_double import cupy as double
+    from support.cupy_double import cupy as double
 
     return minigrad.backend._cupy is double
 

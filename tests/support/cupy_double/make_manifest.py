@@ -1,6 +1,6 @@
 """Write manifest.json: the API surface of the installed CuPy that the CuPy double copies.
 
-Run it when CuPy's version moves: `python tests/cupy_double/make_manifest.py` with the newest CuPy, and with
+Run it when CuPy's version moves: `python tests/support/cupy_double/make_manifest.py` with the newest CuPy, and with
 `--oldest` (writes manifest_oldest.json) in the oldest set (`make test-oldest`'s environment). It needs only
 `import cupy` (no GPU). The double allows what both have (_state.py); tests/test_cupy_double.py regenerates the
 manifest in memory and fails when it differs from the committed file of that CuPy version.

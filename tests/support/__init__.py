@@ -1,0 +1,1 @@
+"""What the tests share: the torch comparison helpers, hypothesis strategies and the CuPy double."""
