@@ -139,6 +139,7 @@ class AccumulateGrad:
         self.variable = variable
 
     def name(self):
+        """torch's node name, 'torch::autograd::AccumulateGrad'."""
         return "torch::autograd::AccumulateGrad"
 
     def __repr__(self):

@@ -40,6 +40,8 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
+        """The tensors given to save_for_backward, as a tuple; RuntimeError if one was changed in
+        place since, or if the graph was already freed by a backward."""
         if self._saved is None:
             if getattr(self, "_freed", False):
                 raise RuntimeError(autograd._FREED_MSG)

@@ -77,6 +77,7 @@ class Size(tuple):
     """torch.Size look-alike: a tuple of dims that prints as torch.Size([...]), as dtypes print as torch's."""
 
     def numel(self):
+        """The product of the dims (1 for torch.Size([]))."""
         n = 1
         for d in self:
             n *= d
@@ -177,38 +178,47 @@ class Tensor(TensorOps, InPlaceOps, ConvertOps):
 
     @property
     def shape(self):
+        """The dims, as a torch.Size (a tuple)."""
         return Size(self.array.shape)
 
     @property
     def dtype(self):
+        """The element dtype: prints as torch's (torch.float32) and equals the array's NumPy dtype."""
         return dtypes.of(self.array.dtype)  # torch.float32, equal to the array's numpy.float32
 
     @property
     def ndim(self):
+        """The number of dims (0 for a scalar tensor)."""
         return self.array.ndim
 
     @property
     def device(self):
+        """Where the array lives: device(type='cpu') for NumPy, device(type='cuda') for CuPy."""
         return Device(self.backend)
 
     @property
     def backend(self):
+        """'numpy' or 'cupy': the array module behind this tensor, by name."""
         return name_of(get_array_module(self.array))
 
     @property
     def xp(self):
+        """The array module (numpy or cupy) to compute on this tensor's array with."""
         return numpy if type(self.array) is numpy.ndarray else get_array_module(self.array)
 
     @property
     def is_cuda(self):
+        """True when the array is a CuPy (GPU) array."""
         return self.backend == "cupy"
 
     @property
     def is_leaf(self):
+        """True when grad_fn is None: made by the user, or by ops that recorded no graph (as torch)."""
         return self.grad_fn is None
 
     @property
     def grad_fn(self):
+        """The graph node that made this tensor (None for a leaf); a view's follows in-place changes of its base."""
         if self._base is not None:
             self._refresh_view()
         return self._ctx
@@ -219,23 +229,29 @@ class Tensor(TensorOps, InPlaceOps, ConvertOps):
         return self._vc[0]
 
     def is_inference(self):
+        """True when made under inference_mode: backward cannot save it, nor can it change in place outside the mode."""
         return self._inference
 
     @property
     def T(self):
+        """All dims reversed, a view: (m, n) -> (n, m)."""
         return ops.permute(self, tuple(reversed(range(self.ndim))))
 
     @property
     def mT(self):
+        """The last two dims swapped, a view: (*, m, n) -> (*, n, m)."""
         return ops.transpose(self, -2, -1)
 
     def size(self, dim=None):
+        """The shape as a torch.Size, or the size of dim (an int)."""
         return self.shape if dim is None else self.shape[dim]
 
     def dim(self):
+        """The number of dims, as ndim."""
         return self.ndim
 
     def numel(self):
+        """The number of elements, an int; nelement is the same."""
         return int(self.array.size)
 
     nelement = numel
@@ -287,6 +303,8 @@ class Tensor(TensorOps, InPlaceOps, ConvertOps):
         run_backward(self, gradient, builtins.bool(retain_graph), inputs)
 
     def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place, return self. RuntimeError for a non-float tensor, or to turn it off
+        below a grad_fn (only leaves may)."""
         if requires_grad and self.array.dtype.kind != "f":
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients (got {self.dtype}); "
@@ -312,6 +330,7 @@ class Tensor(TensorOps, InPlaceOps, ConvertOps):
         return t
 
     def detach_(self):
+        """Take this tensor out of the graph in place (no grad_fn, requires_grad False); a view refuses."""
         if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._ctx = None
@@ -319,6 +338,7 @@ class Tensor(TensorOps, InPlaceOps, ConvertOps):
         return self
 
     def clone(self):
+        """A copy in new memory that stays in the graph (CloneBackward0); not a view."""
         return ops.clone(self)
 
     def __getitem__(self, index):
@@ -333,8 +353,10 @@ _NOT_PICKLED = {"array", "grad", "_ctx", "requires_grad", "_vc", "_base", "_view
 
 
 def is_tensor(obj):
+    """True for a minigrad Tensor (a Parameter too), as torch.is_tensor."""
     return isinstance(obj, Tensor)
 
 
 def numel(x):
+    """The number of elements of x, an int."""
     return x.numel()

@@ -11,15 +11,20 @@ class ConvertOps:
     """Mixin for Tensor: item, tolist, numpy, to, cpu, cuda, float, double, long, ..., repr."""
 
     def item(self):
+        """The one element as a Python number; RuntimeError unless it has exactly one.
+        A sync point: raises what the device-side checks found."""
         if self.array.size != 1:
             raise RuntimeError(f"a Tensor with {self.array.size} elements cannot be converted to Scalar")
         backend.sync_checks()  # a sync point: raise what the device-side checks found
         return self.array.reshape(()).item()
 
     def tolist(self):
+        """The elements as nested Python lists (a number for a 0-d tensor); copies from the GPU."""
         return to_numpy(self.array).tolist()
 
     def numpy(self, force=False):
+        """The NumPy array sharing this tensor's memory, as torch; refuses a tensor that requires grad
+        or lives on the GPU; force=True skips both checks (a host copy from the GPU)."""
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if self.backend == "cupy" and not force:
@@ -42,9 +47,11 @@ class ConvertOps:
         return out
 
     def cpu(self):
+        """This tensor on the CPU: self when it is there already, else a copy (the gradient flows back)."""
         return self.to("cpu")
 
     def cuda(self, device=None):
+        """This tensor on the GPU (CuPy): self when it is there already; `device` is ignored."""
         return self.to("cuda")
 
     def type(self, dtype=None):
@@ -55,24 +62,31 @@ class ConvertOps:
         return self.to(dtypes.as_dtype(dtype))
 
     def type_as(self, other):
+        """self cast to other's dtype (self when they match); the device stays."""
         return self.to(other.dtype)
 
     def float(self):
+        """self as float32 (self when it is float32 already)."""
         return self.to(dtypes.float32)
 
     def double(self):
+        """self as float64 (self when it is float64 already)."""
         return self.to(dtypes.float64)
 
     def half(self):
+        """self as float16 (self when it is float16 already)."""
         return self.to(dtypes.float16)
 
     def long(self):
+        """self as int64 (self when it is int64 already); the result carries no gradient."""
         return self.to(dtypes.int64)
 
     def int(self):
+        """self as int32 (self when it is int32 already); the result carries no gradient."""
         return self.to(dtypes.int32)
 
     def bool(self):
+        """self as bool (nonzero is True; self when it is bool already); no gradient."""
         return self.to(dtypes.bool)
 
     def __float__(self):

@@ -77,31 +77,40 @@ class InPlaceOps:
         return other
 
     def zero_(self):
+        """Fill self with zeros in place; return self."""
         return self._apply_(ops.mutate.zero)
 
     def fill_(self, value):
+        """Fill self with value (a number or a 0-d tensor) in place; return self."""
         return self._apply_(lambda x: ops.mutate.fill(x, value), value)
 
     def copy_(self, src, non_blocking=False):
+        """Copy src into self in place: broadcast to self's shape, cast to its dtype, moved to its device."""
         src = src.to(self.device) if isinstance(src, Tensor) else src
         return self._apply_(lambda x: ops.mutate.copy(x, src), src)
 
     def add_(self, other, alpha=1):
+        """self += alpha * other in place (other broadcasts to self's shape; self keeps its dtype)."""
         return self._apply_(lambda x: ops.add(x, other if alpha == 1 else other * alpha), other)
 
     def sub_(self, other, alpha=1):
+        """self -= alpha * other in place (other broadcasts to self's shape; self keeps its dtype)."""
         return self._apply_(lambda x: ops.sub(x, other if alpha == 1 else other * alpha), other)
 
     def mul_(self, other):
+        """self *= other in place (other broadcasts to self's shape; self keeps its dtype)."""
         return self._apply_(lambda x: ops.mul(x, other), other)
 
     def div_(self, other, rounding_mode=None):
+        """self /= other in place; an integer self needs rounding_mode (a float result is refused, as torch)."""
         return self._apply_(lambda x: ops.div(x, other, rounding_mode=rounding_mode), other)
 
     def pow_(self, exponent):
+        """self = self ** exponent in place; return self."""
         return self._apply_(lambda x: ops.pow(x, exponent), exponent)
 
     def clamp_(self, min=None, max=None):
+        """Clamp self into [min, max] in place (either may be None); clip_ is the same."""
         return self._apply_(lambda x: ops.clamp(x, min, max), min, max)
 
     clip_ = clamp_
@@ -111,9 +120,11 @@ class InPlaceOps:
         return self._apply_(lambda x: ops.scatter(x, dim, index, src, value=value, reduce=reduce), src)
 
     def scatter_add_(self, dim, index, src):
+        """In-place scatter_add: self[index[i][j]][j] += src[i][j] (dim 0); repeated indices add up."""
         return self._apply_(lambda x: ops.scatter_add(x, dim, index, src), src)
 
     def masked_fill_(self, mask, value):
+        """Write value where mask is True, in place; mask broadcasts to self's shape."""
         return self._apply_(lambda x: ops.masked_fill(x, mask, value), value)
 
     def __iadd__(self, other):

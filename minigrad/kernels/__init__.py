@@ -38,6 +38,7 @@ def set_enabled(flag):
 
 
 def is_enabled():
+    """True when the fused kernels may run (set_enabled / MINIGRAD_FUSED); False: the reference formulas."""
     return switch.on
 
 
@@ -58,6 +59,7 @@ def set_capturing(flag):
 
 
 def is_capturing():
+    """True while minigrad.cuda.graph is capturing a CUDA graph (set_capturing)."""
     return _state["capturing"]
 
 

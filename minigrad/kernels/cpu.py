@@ -19,6 +19,8 @@ import numpy
 # threads busy-waiting between matrix products, and a second thread pool (Numba's parallel=True) fighting them made
 # a training epoch 3x slower on 2 cores (measured). Serial, the update is still ~4x faster than the NumPy formulas.
 def adam_loop(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
+    """Adam, in place on 1-D views: m = lerp(m, g, lerp_w); v = v * b2 + c2 * g * g;
+    w += m / (sqrt(v) / bc2 + eps) * neg_step."""
     for i in range(w.size):
         gi = g[i]
         mi = m[i]
@@ -33,11 +35,14 @@ def adam_loop(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
 
 
 def sgd_loop(w, g, lr):
+    """w -= g * lr, in place on 1-D views."""
     for i in range(w.size):
         w[i] = w[i] - g[i] * lr
 
 
 def sgd_momentum_loop(w, g, b, momentum, damp, use_damp, nesterov, lr):
+    """SGD with momentum, in place on 1-D views: b = momentum * b + (damp * g if use_damp else g);
+    w -= (g + momentum * b if nesterov else b) * lr."""
     for i in range(w.size):
         gi = g[i]
         bi = b[i] * momentum + (gi * damp if use_damp else gi)
@@ -47,6 +52,8 @@ def sgd_momentum_loop(w, g, b, momentum, damp, use_damp, nesterov, lr):
 
 
 def rmsprop_loop(w, g, v, gbar, buf, alpha, c, lerp_w, lerp_big, neg_one, eps, centered, use_momentum, momentum, lr):
+    """RMSprop, in place on 1-D views: v = alpha * v + c * g * g; centered: gbar = lerp(gbar, g, lerp_w) and
+    the denominator is sqrt(v - gbar**2) + eps; with momentum the step goes through buf."""
     for i in range(w.size):
         gi = g[i]
         vi = v[i] * alpha + (gi * c) * gi
@@ -70,6 +77,7 @@ def rmsprop_loop(w, g, v, gbar, buf, alpha, c, lerp_w, lerp_big, neg_one, eps, c
 
 
 def adagrad_loop(w, g, s, one, eps, neg_clr):
+    """Adagrad, in place on 1-D views: s += g * g; w += g * neg_clr / (sqrt(s) + eps)."""
     for i in range(w.size):
         gi = g[i]
         si = s[i] + (gi * one) * gi
@@ -78,6 +86,8 @@ def adagrad_loop(w, g, s, one, eps, neg_clr):
 
 
 def adadelta_loop(w, g, v, u, rho, c, eps, lr):
+    """Adadelta, in place on 1-D views: v = rho * v + c * g * g; delta = sqrt(u + eps) / sqrt(v + eps) * g;
+    u = rho * u + c * delta**2; w -= delta * lr."""
     for i in range(w.size):
         gi = g[i]
         vi = v[i] * rho + (gi * c) * gi
@@ -88,6 +98,7 @@ def adadelta_loop(w, g, v, u, rho, c, eps, lr):
 
 
 def relu_loop(x, y, keep):
+    """y = relu(x) and keep = (x > 0 or NaN) in one pass, written into y and keep (1-D, same length)."""
     for i in range(x.size):
         xi = x[i]
         k = xi > 0 or xi != xi  # NaN passes, as in the NumPy form: maximum(x, 0) keeps it and ~(y <= 0) is True
@@ -96,5 +107,6 @@ def relu_loop(x, y, keep):
 
 
 def relu_backward_loop(gy, keep, gx, one, zero):
+    """gx = gy * keep + 0 (never -0.0) in one pass, written into gx (1-D, same length)."""
     for i in range(gy.size):
         gx[i] = gy[i] * (one if keep[i] else zero) + zero  # gy * mask, then + 0.0 (no -0.0), as the NumPy form

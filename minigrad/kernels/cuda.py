@@ -256,18 +256,21 @@ def optimizer_step(cp, name, groups, consts):
 
 
 def relu(cp, x):
+    """(y, keep) = (relu(x), x > 0 or NaN) in one launch; y has x's shape and dtype, keep is bool."""
     y, keep = cp.empty_like(x), cp.empty(x.shape, dtype=numpy.bool_)
     kernel(cp, "relu", x.dtype)((_grid(x.size),), (BLOCK,), (x, y, keep, numpy.int64(x.size)))
     return y, keep
 
 
 def relu_backward(cp, gy, keep):
+    """gx = gy * keep (+0.0 for -0.0) in one launch; gx has gy's shape and dtype."""
     gx = cp.empty_like(gy)
     kernel(cp, "relu_backward", gy.dtype)((_grid(gy.size),), (BLOCK,), (gy, keep, gx, numpy.int64(gy.size)))
     return gx
 
 
 def bias_relu(cp, xw, b, out=None):
+    """(y, keep) = relu(xw + b) in one launch. Shapes: xw (N, C), b (C,); y into `out` when given."""
     y = cp.empty_like(xw) if out is None else out
     keep = cp.empty(xw.shape, dtype=numpy.bool_)
     kernel(cp, "bias_relu", xw.dtype)((_grid(xw.size),), (BLOCK,),
@@ -276,6 +279,8 @@ def bias_relu(cp, xw, b, out=None):
 
 
 def softmax_cross_entropy(cp, z, t, ignore_index):
+    """Per-row log_softmax + NLL in one launch: returns (loss (N,), p (N, C), valid (N,), bad ()).
+    z (N, C), t (N,) int64; ignored rows give loss 0, valid 0; a target outside [0, C) gives NaN and bad = 1."""
     N, C = z.shape
     p, loss, valid = cp.empty_like(z), cp.empty(N, dtype=z.dtype), cp.empty(N, dtype=z.dtype)
     bad = cp.zeros((), dtype=numpy.int32)
@@ -285,6 +290,7 @@ def softmax_cross_entropy(cp, z, t, ignore_index):
 
 
 def softmax_cross_entropy_backward(cp, p, t, g, ignore_index):
+    """gz = (p - onehot(t)) * g in one launch; p (N, C), t (N,), g a scalar or (N,); ignored rows get 0."""
     gz = cp.empty_like(p)
     kernel(cp, "softmax_cross_entropy_backward", p.dtype)(
         (_grid(p.size),), (BLOCK,), (p, t, g, gz, numpy.int64(p.size), numpy.int64(p.shape[1]),
@@ -293,12 +299,14 @@ def softmax_cross_entropy_backward(cp, p, t, g, ignore_index):
 
 
 def bce_with_logits(cp, z, y):
+    """Elementwise (1 - y) * z - log_sigmoid(z) in one launch (no reduction); z and y of one shape."""
     loss = cp.empty_like(z)
     kernel(cp, "bce_with_logits", z.dtype)((_grid(z.size),), (BLOCK,), (z, y, loss, numpy.int64(z.size)))
     return loss
 
 
 def bce_with_logits_backward(cp, z, y, g):
+    """gz = (sigmoid(z) - y) * g in one launch; g a scalar or z's shape."""
     gz = cp.empty_like(z)
     kernel(cp, "bce_with_logits_backward", z.dtype)(
         (_grid(z.size),), (BLOCK,), (z, y, g, gz, numpy.int64(z.size), numpy.int64(0 if g.size == 1 else 1)))

@@ -58,6 +58,8 @@ SUBNORMALS_SLOW = platform.machine().lower() in ("x86_64", "amd64", "i386", "i68
 
 
 def adam_f32_loop(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
+    """adam_loop's bits for float32, with no float math on quiet lanes (subnormal m, g == +0); runs the
+    plain adam_loop when few lanes are quiet or subnormals are flushed. Returns True when the exact loop ran."""
     zero = lerp_w - lerp_w  # float32 0 from a runtime value (lerp_w is finite), so nothing below is folded
     one, half = zero + numpy.float32(1), zero + numpy.float32(0.5)
     # IEEE subnormals in effect here? (no denormals-are-zero on input, no flush-to-zero on output)

@@ -142,14 +142,18 @@ class DropoutFunction(Function):
 
 # ---- functions (torch.nn.functional's names; nn.functional re-exports them) ----------------------------------------
 def linear(input, weight, bias=None):
+    """input @ weight.T + bias, as torch's F.linear. Shapes: input (*, in), weight (out, in), bias (out,) -> (*, out).
+    RuntimeError when in sizes or dtypes differ (no promotion, as torch)."""
     return LinearFunction()(input, weight) if bias is None else LinearFunction()(input, weight, bias)
 
 
 def relu(input, inplace=False):
+    """max(input, 0) elementwise (gradient 0 at 0, NaN passes); inplace is accepted and ignored: a new tensor."""
     return ReLUFunction()(input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """input where input > 0, else negative_slope * input (gradient negative_slope at 0); inplace is ignored."""
     return LeakyReLUFunction(float(negative_slope))(input)
 
 
@@ -189,6 +193,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Draw weight and bias anew, in place, as torch: both ~ U(-1/sqrt(in_features), 1/sqrt(in_features))."""
         # torch's law: kaiming_uniform(a=sqrt(5)) == U(+-1/sqrt(fan_in)) for W, U(+-1/sqrt(fan_in)) for b
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
@@ -200,6 +205,7 @@ class Linear(Module):
         return linear(input, self.weight, self.bias)
 
     def extra_repr(self):
+        """'in_features=.., out_features=.., bias=..' for the module's repr, as torch prints it."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -212,6 +218,7 @@ class LazyLinear(Linear):
         super().__init__(0, out_features, bias, device, dtype)
 
     def reset_parameters(self):
+        """Nothing until the first input fixes in_features; then Linear's initialisation."""
         if self.in_features:  # nothing to initialise until the input size is known
             super().reset_parameters()
 
@@ -250,6 +257,7 @@ class ReLU(Module):
         return relu(input)
 
     def extra_repr(self):
+        """'inplace=True' when set, else empty, as torch prints it."""
         return "inplace=True" if self.inplace else ""
 
 
@@ -264,15 +272,20 @@ class LeakyReLU(Module):
         return leaky_relu(input, self.negative_slope)
 
     def extra_repr(self):
+        """'negative_slope=..' (and ', inplace=True') for the module's repr."""
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x)) elementwise; any shape."""
+
     def forward(self, input):
         return ops.sigmoid(input)
 
 
 class Tanh(Module):
+    """tanh(x) elementwise; any shape."""
+
     def forward(self, input):
         return ops.tanh(input)
 
@@ -288,6 +301,7 @@ class Softmax(Module):
         return ops.softmax(input, self.dim)
 
     def extra_repr(self):
+        """'dim=..' for the module's repr."""
         return f"dim={self.dim}"
 
 
@@ -309,6 +323,7 @@ class Flatten(Module):
         return ops.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self):
+        """'start_dim=.., end_dim=..' for the module's repr."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -332,4 +347,5 @@ class Dropout(Module):
         return dropout(input, self.p, self.training, mask=mask)
 
     def extra_repr(self):
+        """'p=.., inplace=..' for the module's repr."""
         return f"p={self.p}, inplace={self.inplace}"

@@ -148,12 +148,16 @@ class BCEWithLogitsLossFunction(Function):
 
 # ---- functions (torch.nn.functional's names; nn.functional re-exports them) ----------------------------------------
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """|input - target|, reduced by reduction ('mean', 'sum' or 'none'); gradient 0 where they are equal.
+    Shapes: input and target alike; another target shape broadcasts, with torch's warning."""
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target)
     return L1LossFunction(reduction)(input, target)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """(input - target)**2, reduced by reduction ('mean', 'sum' or 'none').
+    Shapes: input and target alike; another target shape broadcasts, with torch's warning."""
     reduction = _reduction(size_average, reduce, reduction)
     _warn_size(input, target)
     return MSELossFunction(reduction)(input, target)

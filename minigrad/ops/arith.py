@@ -6,6 +6,7 @@ from .compare import lt, nograd_binary
 
 
 class Add(Function):
+    """y = a + b, inputs promoted to one dtype as torch; both gradients are gy."""
     torch_name = "AddBackward0"
     promote = True
 
@@ -18,6 +19,7 @@ class Add(Function):
 
 
 class Sub(Function):
+    """y = a - b, inputs promoted to one dtype as torch; gradients gy and -gy."""
     torch_name = "SubBackward0"
     promote = True
 
@@ -30,6 +32,7 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """y = a * b, inputs promoted to one dtype as torch; keeps only the input the wanted gradients read."""
     torch_name = "MulBackward0"
     promote = True
 
@@ -47,6 +50,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    """y = a / b, true division: integer inputs give a float result, as torch."""
     torch_name = "DivBackward0"
     promote = True
     float_only = True  # true division: int / int is float, as in torch
@@ -64,6 +68,7 @@ class Div(Function):
 
 
 class Pow(Function):
+    """y = a ** b for two tensors (or a tensor and a number); b's gradient is 0 where a == 0 and b >= 0."""
     torch_name = "PowBackward1"  # tensor ** tensor; pow() names the scalar cases
     promote = True
 
@@ -86,6 +91,7 @@ class Pow(Function):
 
 
 class Neg(Function):
+    """y = -x."""
     torch_name = "NegBackward0"
 
     def forward(self, x):
@@ -97,6 +103,7 @@ class Neg(Function):
 
 
 class MatMul(Function):
+    """y = a @ b as torch.matmul (1-D operands as row / column, batch dims broadcast); 0-d refused."""
     promote = True
 
     def forward(self, a, b):
@@ -160,6 +167,7 @@ def sub(a, b, alpha=1):
 
 
 def mul(a, b):
+    """a * b elementwise; shapes broadcast, dtypes promote as torch's do."""
     return Mul()(a, b)
 
 
@@ -180,6 +188,7 @@ def div(a, b, rounding_mode=None):
 
 
 def pow(a, b):
+    """a ** b elementwise; either may be a number (x ** 2, 2 ** x); shapes broadcast."""
     f = Pow()
     if not isinstance(b, Tensor):
         f.torch_name = "PowBackward0"  # x ** 2
@@ -189,22 +198,28 @@ def pow(a, b):
 
 
 def neg(x):
+    """-x elementwise."""
     return Neg()(x)
 
 
 def reciprocal(x):
+    """1 / x elementwise; integer x gives the default float dtype, as torch."""
     return div(1.0, x)
 
 
 def floor_divide(a, b):
+    """floor(a / b) elementwise (rounds toward -inf, as torch); no gradient."""
     return nograd_binary(a, b, "floor_divide")
 
 
 def remainder(a, b):
+    """a - floor(a / b) * b elementwise: the sign follows b, as Python's % and torch; no gradient."""
     return nograd_binary(a, b, "remainder")
 
 
 def matmul(a, b):
+    """a @ b as torch.matmul: (n,) @ (n,) -> (); (m, n) @ (n,) -> (m,); (*, m, n) @ (*, n, p) -> (*, m, p).
+    RuntimeError for a 0-d operand or unequal inner sizes; a mix of dtypes is promoted. mm is the same function."""
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a.ndim == 1 and b.ndim == 2 and a.shape[0] == b.shape[0]:
         # vector @ matrix as torch computes it: unsqueeze, mm, squeeze (so the graph is torch's too)
         from .shape import Reshape, unsqueeze

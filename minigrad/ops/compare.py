@@ -19,26 +19,32 @@ def nograd_binary(a, b, name):
 
 
 def eq(a, b):
+    """a == b elementwise, a bool tensor with no gradient; shapes broadcast, either may be a number."""
     return nograd_binary(a, b, "equal")
 
 
 def ne(a, b):
+    """a != b elementwise, a bool tensor with no gradient; shapes broadcast."""
     return nograd_binary(a, b, "not_equal")
 
 
 def lt(a, b):
+    """a < b elementwise, a bool tensor with no gradient; shapes broadcast. less is the same."""
     return nograd_binary(a, b, "less")
 
 
 def le(a, b):
+    """a <= b elementwise, a bool tensor with no gradient; shapes broadcast."""
     return nograd_binary(a, b, "less_equal")
 
 
 def gt(a, b):
+    """a > b elementwise, a bool tensor with no gradient; shapes broadcast. greater is the same."""
     return nograd_binary(a, b, "greater")
 
 
 def ge(a, b):
+    """a >= b elementwise, a bool tensor with no gradient; shapes broadcast."""
     return nograd_binary(a, b, "greater_equal")
 
 
@@ -51,6 +57,7 @@ def equal(a, b):
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|a - b| <= atol + rtol * |b| elementwise, a bool tensor; equal_nan=True counts NaN == NaN."""
     first = a if isinstance(a, Tensor) else b
     ta, tb = as_operand(a, first), as_operand(b, first)
     return Tensor._wrap(first.xp.isclose(ta.array, tb.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
@@ -62,26 +69,32 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def logical_op(a, b, name):
+    """xp.<name>(a, b) with no gradient: Tensor's &, | and ^ (bitwise_and, bitwise_or, bitwise_xor)."""
     return nograd_binary(a, b, name)
 
 
 def logical_and(a, b):
+    """a and b elementwise (nonzero is True), a bool tensor with no gradient."""
     return nograd_binary(a, b, "logical_and")
 
 
 def logical_or(a, b):
+    """a or b elementwise (nonzero is True), a bool tensor with no gradient."""
     return nograd_binary(a, b, "logical_or")
 
 
 def logical_not(x):
+    """not x elementwise (nonzero is True), a bool tensor with no gradient."""
     return Tensor._wrap(x.xp.logical_not(x.array))
 
 
 def bitwise_not(x):
+    """~x: the bits inverted for integers, logical not for bool; no gradient."""
     return Tensor._wrap(x.xp.invert(x.array))
 
 
 def nograd_unary(name):
+    """An elementwise function x -> xp.<name>(x) with no gradient (isnan, floor, sign, ...)."""
     def fn(x):
         return Tensor._wrap(getattr(x.xp, name)(x.array))
 
@@ -95,9 +108,11 @@ isnan, isinf, isfinite = nograd_unary("isnan"), nograd_unary("isinf"), nograd_un
 
 @torch_aliases
 def all(x, dim=None, keepdim=False):
+    """True where every element (of x, or along dim) is nonzero; a bool tensor."""
     return Tensor._wrap(x.xp.all(x.array, axis=dim, keepdims=keepdim))
 
 
 @torch_aliases
 def any(x, dim=None, keepdim=False):
+    """True where some element (of x, or along dim) is nonzero; a bool tensor."""
     return Tensor._wrap(x.xp.any(x.array, axis=dim, keepdims=keepdim))

@@ -28,6 +28,7 @@ def _src_part(src, index):
 
 
 class Gather(Function):
+    """y = x gathered along dim at index (see gather); backward adds gy back, so repeated indices add up."""
     torch_name = "GatherBackward0"
 
     def __init__(self, dim, index):
@@ -69,6 +70,7 @@ class Scatter(Function):
 
 
 class ScatterAdd(Function):
+    """y = x with y[idx[i][j]][j] += src[i][j] (dim 0); gradients: gy for x, gy gathered at idx for src."""
     torch_name = "ScatterAddBackward0"
 
     def __init__(self, dim, index):
@@ -86,6 +88,7 @@ class ScatterAdd(Function):
 
 
 class IndexSelect(Function):
+    """y = the slices of x along dim at a 1-d index; backward adds gy back, so repeated indices add up."""
     torch_name = "IndexSelectBackward0"
 
     def __init__(self, dim, index):
@@ -223,6 +226,7 @@ def index_select(input, dim, index):
 
 
 class Where(Function):
+    """y = a where cond else b; the gradient goes to the chosen input only (cond gets none)."""
     torch_name = "WhereBackward0"
 
     def forward(self, cond, a, b):
@@ -236,6 +240,7 @@ class Where(Function):
 
 
 def where(cond, a, b):
+    """a where cond else b, as torch.where: a, b may be numbers, promoted to one dtype; all three broadcast."""
     first = a if isinstance(a, Tensor) else (b if isinstance(b, Tensor) else cond)
     ta, tb = as_operand(a, first), as_operand(b, first)
     want = dtypes.promote_types(ta.dtype, tb.dtype, ta.ndim == 0, tb.ndim == 0)
@@ -243,6 +248,8 @@ def where(cond, a, b):
 
 
 def masked_fill(x, mask, value):
+    """A copy of x with value (cast to x's dtype) where mask is True; mask broadcasts to x.
+    x's gradient is 0 at the filled places."""
     y = where(mask, as_operand(value, x).to(x.dtype), x)
     if y._ctx is not None:
         y._ctx.torch_name = "MaskedFillBackward0"  # the same selection under torch's name for it

@@ -66,16 +66,19 @@ class IndexPut(Function):
 
 
 def zero(x):
+    """Out-of-place x.zero_(): zeros of x's shape and dtype; x's gradient is 0."""
     return Zero()(x)
 
 
 def fill(x, value):
+    """Out-of-place x.fill_(value): value (a number or a 0-d tensor, cast to x's dtype) everywhere."""
     f = Fill()
     f.torch_name = "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"  # torch's fill_ overloads
     return f(x, _value(value, x))
 
 
 def copy(x, src):
+    """Out-of-place x.copy_(src): src broadcast to x's shape and cast to x's dtype; the gradient goes to src."""
     return Copy()(x, _value(src, x))
 
 

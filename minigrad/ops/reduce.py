@@ -41,6 +41,7 @@ def _restore(gy, x_shape, axes, keepdim):
 
 
 class Sum(Function):
+    """Sum over all elements or dims; bool and integer inputs sum in int64, as torch."""
     torch_name = "SumBackward0"
 
     def __init__(self, dim=None, keepdim=False):
@@ -59,6 +60,7 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """Mean over all elements or dims; the gradient is gy / N on each averaged element."""
     torch_name = "MeanBackward0"
 
     def __init__(self, dim=None, keepdim=False):
@@ -148,6 +150,7 @@ class AMaxMin(Function):
 
 
 class CumSum(Function):
+    """Cumulative sum along dim; integers in int64, float16/32 accumulated in float64 (torch's CPU kernel)."""
     torch_name = "CumsumBackward0"
 
     def __init__(self, dim):
@@ -192,6 +195,7 @@ class Prod(Function):
 
 
 class CumProd(Function):
+    """Cumulative product along dim (accumulated as CumSum); its backward also handles zeros in x."""
     torch_name = "CumprodBackward0"
 
     def __init__(self, dim):
@@ -278,16 +282,19 @@ def _restore_shape(shape, axes, ndim):
 
 @torch_aliases
 def cumsum(x, dim, dtype=None):
+    """Cumulative sum along dim, x's shape; bool and integer x give int64, as torch; dtype= casts x first."""
     return CumSum(dim)(x if dtype is None else x.to(dtype))
 
 
 @torch_aliases
 def cumprod(x, dim, dtype=None):
+    """Cumulative product along dim, x's shape; bool and integer x give int64, as torch; dtype= casts x first."""
     return CumProd(dim)(x if dtype is None else x.to(dtype))
 
 
 @torch_aliases
 def prod(x, dim=None, keepdim=False, dtype=None):
+    """Product of all elements, or along one dim (a tuple is refused: TypeError); bool and integer x give int64."""
     if dtype is not None:
         x = x.to(dtype)
     if isinstance(dim, (tuple, list)):
@@ -297,6 +304,7 @@ def prod(x, dim=None, keepdim=False, dtype=None):
 
 @torch_aliases
 def norm(x, p="fro", dim=None, keepdim=False):
+    """Euclidean norm (p=2 / 'fro' only) over all elements or dims; float result; gradient 0 where it is 0."""
     if p not in ("fro", 2, 2.0):
         raise NotImplementedError(f"norm: only p=2 ('fro') is supported, got p={p!r}")
     return Norm(dim, keepdim)(x)
@@ -304,6 +312,7 @@ def norm(x, p="fro", dim=None, keepdim=False):
 
 @torch_aliases
 def sum(x, dim=None, keepdim=False, dtype=None):
+    """Sum over all elements (0-d) or dims; bool and integer x give int64, as torch; dtype= casts x first."""
     if dtype is not None:
         x = x.to(dtype)
     return Sum(dim, keepdim)(x)
@@ -311,6 +320,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
 
 @torch_aliases
 def mean(x, dim=None, keepdim=False, dtype=None):
+    """Mean over all elements (0-d) or dims; integer x raises (a RuntimeError, as torch): pass dtype= or cast."""
     if dtype is not None:
         x = x.to(dtype)
     if x.dtype.kind != "f":
@@ -339,26 +349,31 @@ def max(x, dim=None, keepdim=False):
 
 @torch_aliases
 def min(x, dim=None, keepdim=False):
+    """min(x) -> tensor; min(x, dim) -> (values, indices); min(a, b) -> elementwise minimum."""
     return _max_min(x, dim, keepdim, False)
 
 
 @torch_aliases
 def amax(x, dim=None, keepdim=False):
+    """Max over all elements or dims (a tuple allowed), no indices; ties share the gradient evenly, as torch."""
     return AMaxMin(dim, keepdim, True)(x)
 
 
 @torch_aliases
 def amin(x, dim=None, keepdim=False):
+    """Min over all elements or dims (a tuple allowed), no indices; ties share the gradient evenly, as torch."""
     return AMaxMin(dim, keepdim, False)(x)
 
 
 @torch_aliases
 def argmax(x, dim=None, keepdim=False):
+    """int64 index of the max: over the flattened x (dim=None), or along dim; the first on ties."""
     return _arg(x, dim, keepdim, "argmax")
 
 
 @torch_aliases
 def argmin(x, dim=None, keepdim=False):
+    """int64 index of the min: over the flattened x (dim=None), or along dim; the first on ties."""
     return _arg(x, dim, keepdim, "argmin")
 
 

@@ -5,6 +5,7 @@ from ..tensor import Tensor, size_args
 
 
 class Reshape(Function):
+    """y = x.reshape(shape): a view where NumPy reshapes without copying, else a copy."""
     torch_name = "ViewBackward0"
     is_view = True  # where NumPy can reshape without copying
 
@@ -12,6 +13,7 @@ class Reshape(Function):
         self.shape = shape
 
     def view(self, a):
+        """Replay this reshape on another array (views.py maps a view's elements to its base)."""
         return a.reshape(self.shape)
 
     def forward(self, x):
@@ -27,6 +29,7 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """y = x with its axes permuted, a view; backward applies the inverse permutation."""
     torch_name = "PermuteBackward0"
     is_view = True
 
@@ -34,6 +37,7 @@ class Permute(Function):
         self.axes = axes
 
     def view(self, a):
+        """Replay this permutation on another array (views.py maps a view's elements to its base)."""
         return a.transpose(self.axes)
 
     def forward(self, x):
@@ -48,6 +52,7 @@ class Permute(Function):
 
 
 class Expand(Function):
+    """y = x broadcast to shape, a view (stride 0 on the new dims); Function sums the gradient back."""
     torch_name = "ExpandBackward0"
     is_view = True
 
@@ -55,6 +60,7 @@ class Expand(Function):
         self.shape = shape
 
     def view(self, a):
+        """Replay this broadcast on another array (views.py maps a view's elements to its base)."""
         return get_array_module(a).broadcast_to(a, self.shape)
 
     def forward(self, x):
@@ -66,6 +72,7 @@ class Expand(Function):
 
 
 class GetItem(Function):
+    """y = x[index]: a view for basic indices; advanced ones copy, and repeated indices' gradients add up."""
     torch_name = "SliceBackward0"
 
     def __init__(self, index):
@@ -76,6 +83,7 @@ class GetItem(Function):
         self.index = index
 
     def view(self, a):
+        """Replay this basic index on another array (views.py maps a view's elements to its base)."""
         return a[self.index]
 
     def forward(self, x):
@@ -94,6 +102,7 @@ class GetItem(Function):
 
 
 class Cat(Function):
+    """y = the inputs joined along an existing axis; each input's gradient is its slice of gy."""
     torch_name = "CatBackward0"
 
     def __init__(self, axis):
@@ -111,6 +120,7 @@ class Cat(Function):
 
 
 class Stack(Function):
+    """y = the inputs joined along a new axis; each input's gradient is its slice of gy."""
     torch_name = "StackBackward0"
 
     def __init__(self, axis):
@@ -126,6 +136,7 @@ class Stack(Function):
 
 
 class Cast(Function):
+    """y = x as another dtype; Function casts the gradient back to x's dtype."""
     torch_name = "ToCopyBackward0"
     changes_dtype = True
 
@@ -141,6 +152,7 @@ class Cast(Function):
 
 
 class MoveTo(Function):
+    """y = x on another backend (numpy / cupy); the gradient moves back to x's."""
     torch_name = "ToCopyBackward0"
 
     def __init__(self, backend):
@@ -156,6 +168,7 @@ class MoveTo(Function):
 
 
 class Clone(Function):
+    """y = a copy of x in new memory; the gradient passes through."""
     torch_name = "CloneBackward0"
 
     def forward(self, x):
@@ -206,6 +219,9 @@ def raw_index(index):
 
 
 def reshape(x, *shape):
+    """x with a new shape (one -1 inferred), the same elements in order; RuntimeError if the sizes differ.
+    A view sharing x's memory where NumPy can reshape without copying, else a copy, as torch.reshape.
+    view is the same function: it copies where torch's view would raise."""
     return Reshape(size_args(shape))(x)
 
 
@@ -213,6 +229,7 @@ view = reshape
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    """Dims start_dim..end_dim merged into one: (N, C, H, W) with start_dim=1 -> (N, C*H*W); 0-d -> (1,)."""
     if x.ndim == 0:
         return reshape(x, (1,))
     s, e = start_dim % x.ndim, end_dim % x.ndim
@@ -223,6 +240,8 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def permute(x, *dims):
+    """x with its dims reordered, a view: permute(x, 2, 0, 1) of (A, B, C) -> (C, A, B).
+    RuntimeError unless dims is a permutation of x's dims."""
     dims = size_args(dims)
     if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
         raise RuntimeError(f"permute(): dims {dims} are not a permutation of the {x.ndim} dims of the input")
@@ -230,6 +249,7 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
+    """x with dims dim0 and dim1 swapped, a view: (A, B, C) with 0, 2 -> (C, B, A); swapaxes is the same."""
     if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return _named(Permute(tuple(range(x.ndim))), "TransposeBackward0")(x)  # a no-op view, as torch
     axes = list(range(x.ndim))
@@ -242,17 +262,20 @@ swapaxes = transpose
 
 
 def t(x):
+    """The transpose of a matrix, a view: (m, n) -> (n, m); 0-d and 1-d x as they are; more dims: RuntimeError."""
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
     return _named(Permute((1, 0) if x.ndim == 2 else tuple(range(x.ndim))), "TBackward0")(x)
 
 
 def unsqueeze(x, dim):
+    """x with a size-1 dim inserted at dim (negative counts from the end: -1 appends), a view."""
     d = dim % (x.ndim + 1)
     return _named(Reshape(x.shape[:d] + (1,) + x.shape[d:]), "UnsqueezeBackward0")(x)
 
 
 def squeeze(x, dim=None):
+    """x without its size-1 dims, or without those of dim (an int or tuple) that have size 1; a view."""
     if dim is None:
         return _named(Reshape(tuple(n for n in x.shape if n != 1)), "SqueezeBackward0")(x)
     name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"  # one dim / a tuple, as torch
@@ -262,6 +285,8 @@ def squeeze(x, dim=None):
 
 
 def expand(x, *shape):
+    """x broadcast to shape without copying, a view (-1 keeps a dim, new dims go in front).
+    Shapes: (3, 1) -> expand(2, 3, 4) -> (2, 3, 4); only size-1 dims grow. The gradient sums back."""
     shape = size_args(shape)
     lead = len(shape) - x.ndim
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
@@ -269,6 +294,8 @@ def expand(x, *shape):
 
 
 def repeat(x, *reps):
+    """x tiled: each dim repeated reps times, as numpy.tile (reps may add leading dims); a copy.
+    Shapes: (2, 3) with repeat(2, 2) -> (4, 6)."""
     reps = size_args(reps)
     out = reshape(x, (1,) * (len(reps) - x.ndim) + x.shape)
     # repeat == tile: expand a new axis before each dim, then merge
@@ -283,10 +310,13 @@ def repeat(x, *reps):
 
 
 def getitem(x, index):
+    """x[index] as torch: ints, slices, None and ... give a view; tensors, lists and masks a copy."""
     return GetItem(raw_index(index))(x)
 
 
 def cat(tensors, dim=0):
+    """Tensors joined along an existing dim; the other dims must match: (a, n), (b, n) -> (a + b, n).
+    RuntimeError for an empty list. concat and concatenate are the same."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -297,6 +327,7 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim=0):
+    """Tensors of one shape joined along a new dim: k tensors (m, n), dim=0 -> (k, m, n)."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -304,6 +335,7 @@ def stack(tensors, dim=0):
 
 
 def cast(x, dtype):
+    """x as dtype (x itself if it has it); the result of an integer or bool cast of x carries no gradient."""
     if x.dtype == dtype:
         return x
     if x.requires_grad and dtype.kind != "f":
@@ -312,8 +344,10 @@ def cast(x, dtype):
 
 
 def move_to(x, backend):
+    """x on backend ('numpy' or 'cupy'), as torch's .to(device); the gradient moves back."""
     return MoveTo(backend)(x)
 
 
 def clone(x):
+    """A copy of x in new memory, not a view; the gradient passes through (torch.clone)."""
     return Clone()(x)

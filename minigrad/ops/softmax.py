@@ -4,6 +4,7 @@ from .reduce import _axes, _restore, torch_aliases
 
 
 class SoftmaxFunction(Function):
+    """y = exp(x - max) / sum(exp(x - max)) along one dim; integer x computes in the default float dtype."""
     torch_name = "SoftmaxBackward0"
     float_only = True
 
@@ -24,6 +25,7 @@ class SoftmaxFunction(Function):
 
 
 class LogSoftmaxFunction(Function):
+    """y = x - max - log(sum(exp(x - max))) along one dim (torch's formula)."""
     torch_name = "LogSoftmaxBackward0"
     float_only = True
 
@@ -44,6 +46,7 @@ class LogSoftmaxFunction(Function):
 
 
 class LogSumExp(Function):
+    """y = m + log(sum(exp(x - m))) over dims, m the max (0 where it is infinite, so no inf - inf)."""
     torch_name = "LogsumexpBackward0"
     float_only = True
 
@@ -67,6 +70,8 @@ class LogSumExp(Function):
 
 @torch_aliases
 def softmax(x, dim=None, dtype=None):
+    """exp(x) / sum(exp(x)) along dim, shifted by the max; x's shape, float. dtype= casts x first.
+    dim=None warns and picks torch's legacy dim (0 for 0-d, 1-d, 3-d x, else 1)."""
     if dtype is not None:
         x = x.to(dtype)
     return SoftmaxFunction(_implicit_dim(x, dim, "softmax"))(x)
@@ -74,6 +79,8 @@ def softmax(x, dim=None, dtype=None):
 
 @torch_aliases
 def log_softmax(x, dim=None, dtype=None):
+    """x - max - log(sum(exp(x - max))) along dim (torch's formula); x's shape, float.
+    dim=None warns and picks torch's legacy dim, as softmax."""
     if dtype is not None:
         x = x.to(dtype)
     return LogSoftmaxFunction(_implicit_dim(x, dim, "log_softmax"))(x)
@@ -93,4 +100,5 @@ def _implicit_dim(x, dim, name):
 
 @torch_aliases
 def logsumexp(x, dim, keepdim=False):
+    """log(sum(exp(x))) over dim (an int or tuple), shifted by the max, so large x does not overflow."""
     return LogSumExp(dim, keepdim)(x)

@@ -17,4 +17,6 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 @torch_aliases
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """sqrt(var(x)) over all elements or dims; correction 1 (Bessel) by default, as torch; unbiased=False or
+    correction=0 for the population std."""
     return sqrt(var(x, dim, unbiased, keepdim, correction))
