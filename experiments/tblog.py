@@ -3,7 +3,7 @@
 tensorboardX writes TensorBoard's event format with NumPy and protobuf alone: no torch, no TensorFlow (torch's
 SummaryWriter needs torch; TensorBoard's own TF-free writer is experimental). It is the writer Ray Tune uses for
 its trial logs too. View the curves with `tensorboard --logdir <out>/tb` (pip install tensorboard).
-Without tensorboardX a run says so in one line and writes no event files: pip install 'minigrad-engine[tensorboard]'.
+Without tensorboardX a run says so in one line and writes no event files: pip install tensorboardX (or, in the repository, pip install -e '.[tensorboard]').
 """
 import contextlib
 import numbers
@@ -37,7 +37,7 @@ class EventLog:
         cls = writer_class()
         if cls is None:
             print(f"{self.name}: no TensorBoard event files (tensorboardX is not installed: "
-                  "pip install 'minigrad-engine[tensorboard]')", flush=True)
+                  "pip install tensorboardX, or pip install -e '.[tensorboard]' in the repository)", flush=True)
             return
         self.writer = cls(self.folder, flush_secs=30)
         for row in rows:

@@ -112,5 +112,5 @@ def test_without_tensorboardx_one_line_and_no_event_files(tmp_path, fake_data, m
     main("mnist_mlp", ["--epochs", "1", "--limit", "100", "--n-val", "100", "--out", str(out)])
     said = [ln for ln in capsys.readouterr().out.splitlines() if "TensorBoard" in ln]
     assert said == ["mnist_mlp: no TensorBoard event files (tensorboardX is not installed: "
-                    "pip install 'minigrad-engine[tensorboard]')"]
+                    "pip install tensorboardX, or pip install -e '.[tensorboard]' in the repository)"]
     assert not (out / "tb").exists() and (out / "metrics.csv").exists()

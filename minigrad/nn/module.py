@@ -1,20 +1,12 @@
-"""Module (registration, traversal, train/eval, state_dict, device/dtype moves) and Sequential, the module that runs
+"""Module (registration, traversal, train/eval, device/dtype moves; state_dict in module_state.py) and Sequential, the module that runs
 modules in order. Parameter is in parameter.py; ModuleList and ModuleDict in containers.py."""
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 from .. import dtypes
 from ..backend import backend_name, get_array_module, move, name_of, parse_to
-from ..tensor import Size, Tensor
+from ..tensor import Tensor
+from .module_state import StateDict
 from .parameter import Parameter
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
-
-    __str__ = __repr__
 
 
 def _addindent(s, n):
@@ -24,7 +16,7 @@ def _addindent(s, n):
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
-class Module:
+class Module(StateDict):
     """Base class of every layer and model: assign Parameters / Modules as attributes to register them."""
 
     def __init__(self, *args, **kwargs):
@@ -97,6 +89,7 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
+        """Register param (a Parameter, or None) as `name`, as assigning it does; TypeError otherwise."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(torch.nn.Parameter or None required)")
@@ -114,6 +107,7 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
+        """Register module (a Module, or None) as child `name`; TypeError otherwise. register_module is it."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._forget(name)
@@ -122,6 +116,7 @@ class Module:
     register_module = add_module
 
     def get_submodule(self, target):
+        """The descendant at a dotted path ('0.fc1'; '' is self); AttributeError if there is none."""
         m = self
         for part in target.split(".") if target else []:
             m = getattr(m, part)
@@ -129,6 +124,7 @@ class Module:
 
     # ---- traversal ---------------------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for self and every descendant, depth first, each module once."""
         memo = set() if memo is None else memo
         if remove_duplicate:
             if id(self) in memo:
@@ -140,10 +136,12 @@ class Module:
                 yield from m.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     def modules(self):
+        """self and every descendant module, depth first, each once."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """(name, module) for each direct child, each module once."""
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
@@ -151,6 +149,7 @@ class Module:
                 yield name, m
 
     def children(self):
+        """The direct child modules, each once."""
         for _, m in self.named_children():
             yield m
 
@@ -165,20 +164,25 @@ class Module:
                 yield mp + ("." if mp else "") + k, v
 
     def named_parameters(self, prefix="", recurse=True):
+        """(dotted name, Parameter) for each parameter (of descendants too, if recurse), each once."""
         yield from self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse=True):
+        """Every Parameter (of descendants too, if recurse), each once, in registration order."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix="", recurse=True):
+        """(dotted name, tensor) for each buffer (of descendants too, if recurse), each once."""
         yield from self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse=True):
+        """Every buffer (of descendants too, if recurse), each once."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def apply(self, fn):
+        """Call fn on every descendant (children first), then on self; return self (model.apply(init_fn))."""
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -186,6 +190,7 @@ class Module:
 
     # ---- modes and grads ---------------------------------------------------------------------
     def train(self, mode=True):
+        """Set training mode on self and every descendant (Dropout reads it); ValueError unless a bool."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         self.training = mode
@@ -194,14 +199,17 @@ class Module:
         return self
 
     def eval(self):
+        """train(False): evaluation mode (Dropout is the identity); return self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Set requires_grad on every parameter; return self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Reset each parameter's .grad: to None (set_to_none=True, torch's default) or to zeros in place."""
         for p in self.parameters():
             if p.grad is None:
                 continue
@@ -210,48 +218,6 @@ class Module:
             else:
                 p.grad.array[...] = 0
                 p.grad._vc[0] += 1
-
-    # ---- state_dict --------------------------------------------------------------------------
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """OrderedDict name -> tensor (detached, sharing memory), keys as torch's ('0.weight', 'fc1.bias')."""
-        dest = OrderedDict() if destination is None else destination
-        for name, p in self._parameters.items():
-            if p is not None:
-                dest[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent:
-                dest[prefix + name] = b if keep_vars else b.detach()
-        for name, m in self._modules.items():
-            if m is not None:
-                m.state_dict(destination=dest, prefix=prefix + name + ".", keep_vars=keep_vars)
-        return dest
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy values into this module's tensors in place; torch's missing/unexpected/size errors."""
-        own = self.state_dict(keep_vars=True)
-        missing, errors = [], []
-        for k, t in own.items():
-            if k not in state_dict:
-                missing.append(k)
-                continue
-            v = _host_or_backend_array(state_dict[k])
-            if tuple(v.shape) != t.shape:
-                errors.append(f"size mismatch for {k}: copying a param with shape {Size(v.shape)!r} from "
-                              f"checkpoint, the shape in current model is {Size(t.shape)!r}.")
-                continue
-            t.array[...] = move(v, t.backend)  # assignment casts to the parameter's dtype
-            t._vc[0] += 1  # an in-place change (torch's copy_): graphs that saved t refuse to backward
-        unexpected = [k for k in state_dict if k not in own]
-        if strict:
-            if unexpected:
-                keys = ", ".join(f'"{k}"' for k in unexpected)
-                errors.insert(0, f"Unexpected key(s) in state_dict: {keys}. ")
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(errors)))
-        return _IncompatibleKeys(missing, unexpected)
 
     # ---- device / dtype ----------------------------------------------------------------------
     def _apply_arrays(self, fn):
@@ -285,22 +251,28 @@ class Module:
         return self._apply_arrays(fn)
 
     def cpu(self):
+        """Move every parameter, gradient and buffer to the CPU, in place; return self."""
         return self.to("cpu")
 
     def cuda(self, device=None):
+        """Move every parameter, gradient and buffer to the GPU (CuPy), in place; return self."""
         return self.to("cuda")
 
     def float(self):
+        """Cast floating parameters, gradients and buffers to float32, in place; return self."""
         return self.to(dtypes.float32)
 
     def double(self):
+        """Cast floating parameters, gradients and buffers to float64, in place; return self."""
         return self.to(dtypes.float64)
 
     def half(self):
+        """Cast floating parameters, gradients and buffers to float16, in place; return self."""
         return self.to(dtypes.float16)
 
     # ---- repr --------------------------------------------------------------------------------
     def extra_repr(self):
+        """Extra text inside this module's repr line; subclasses override it (empty here)."""
         return ""
 
     def _get_name(self):
@@ -318,15 +290,6 @@ class Module:
             else:
                 s += "\n  " + "\n  ".join(lines) + "\n"
         return s + ")"
-
-
-def _host_or_backend_array(v):
-    """Array behind a state_dict value: minigrad Tensor, NumPy/CuPy array, or a torch tensor."""
-    if isinstance(v, Tensor):
-        return v.array
-    if hasattr(v, "detach") and hasattr(v, "cpu"):  # a torch tensor, e.g. copying weights from torch
-        return v.detach().cpu().numpy()
-    return v
 
 
 # ---- modules that hold modules --------------------------------------------------------------------------------------
