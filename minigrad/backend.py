@@ -89,6 +89,14 @@ def name_of(xp):
     return "cupy" if xp is not numpy else "numpy"
 
 
+class _Capture:
+    """`capture.open` is True while minigrad.cuda.graph captures a CUDA graph (it sets it); Optimizer.step reads it."""
+    open = False
+
+
+capture = _Capture()
+
+
 def check_same_backend(arrays, opname):
     """Refuse an op whose input arrays live on different backends, as torch refuses cpu and cuda tensors mixed."""
     if len(arrays) < 2 or all(type(a) is numpy.ndarray for a in arrays):

@@ -2,7 +2,7 @@
 import warnings
 from contextlib import contextmanager
 
-from . import backend, kernels
+from . import backend
 
 
 def is_available():
@@ -69,7 +69,7 @@ class CUDAGraph:
 
 def is_capturing():
     """True inside `with minigrad.cuda.graph(...)`: the fused-kernel dispatch refuses optimizer steps there."""
-    return kernels.is_capturing()
+    return backend.capture.open
 
 
 @contextmanager
@@ -79,12 +79,12 @@ def graph(cuda_graph, stream=None):
     if not is_available():
         raise backend.require_cupy_error()
     cp = backend._cupy
-    if kernels.is_capturing():
+    if backend.capture.open:
         raise RuntimeError("minigrad.cuda.graph: captures cannot be nested")
     pool = cp.cuda.MemoryPool()  # private, as torch's graph pool: freed buffers never go to other arrays
     s = stream if stream is not None else cp.cuda.Stream(non_blocking=True)
     s.wait_event(cp.cuda.get_current_stream().record())  # capture after the work already queued
-    kernels.set_capturing(True)
+    backend.capture.open = True
     try:
         with cp.cuda.using_allocator(pool.malloc), s:
             s.begin_capture()
@@ -100,7 +100,7 @@ def graph(cuda_graph, stream=None):
             except Exception as e:
                 raise GraphCaptureError(_refused(e)) from e
     finally:
-        kernels.set_capturing(False)
+        backend.capture.open = False
     cuda_graph._graph, cuda_graph._pool = g, pool
 
 

@@ -24,16 +24,19 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 BACKENDS = ["numpy", "cupy_contract", "cupy"]
 
 
-def install_cupy_double(monkeypatch, launch=None):
+def install_cupy_double(monkeypatch, launch=None, capture=False):
     """Make minigrad see the CuPy double as its cupy for one test (every module that cached the module), with a
     pending device check of its own (one this test never synced must not fail the next test). The fused kernels are
     off, as the double's RawKernels refuse to run, unless launch= "emulate" or "source" lets them launch
-    (support/cupy_double/_launch.py: each launch checked against the kernel's C signature and recorded in LAUNCHES)."""
+    (support/cupy_double/_launch.py: each launch checked against the kernel's C signature and recorded in LAUNCHES).
+    capture=True lets its streams capture CUDA graphs (logged in _launch.GRAPH) instead of refusing."""
     from support.cupy_double import _launch, cupy as double
 
     monkeypatch.setattr(minigrad.kernels.switch, "on", launch is not None)
     monkeypatch.setitem(_launch.MODE, "mode", launch)
     _launch.LAUNCHES.clear()
+    monkeypatch.setitem(_launch.GRAPH, "allowed", capture)
+    monkeypatch.setitem(_launch.GRAPH, "log", [])
     monkeypatch.setattr(minigrad.backend, "_pending", {})
 
     real = (minigrad.backend._cupy, minigrad.backend.cupy)

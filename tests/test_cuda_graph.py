@@ -1,5 +1,5 @@
 """minigrad.cuda.CUDAGraph / graph / graphed without a GPU: the capture protocol, refusals and the eager fallback,
-on a test-only stand-in for the few cupy.cuda calls they make. The real capture is checked on a GPU by
+on the CuPy double, its streams let capture (support/cupy_double: calls logged). The real capture is checked on a GPU by
 tests/test_kernels_gpu.py (run by `make gpu-check`)."""
 import types
 
@@ -8,7 +8,7 @@ import pytest
 
 import minigrad
 import minigrad.optim as optim
-from minigrad import backend, cuda, kernels
+from minigrad import backend, cuda
 
 
 class _CublasError(RuntimeError):
@@ -18,66 +18,15 @@ class _CublasError(RuntimeError):
 _CublasError.__module__ = "cupy_backends.cuda.libs.cublas"
 
 
-class _FakeCuda:
-    def __init__(self):
-        self.log, self.current, self.allocator = [], "default", None
-        fake = self
-
-        class Stream:
-            def __init__(self, non_blocking=False):
-                self.capturing = False
-
-            def wait_event(self, event):
-                fake.log.append(("wait", event))
-
-            def record(self):
-                return "event"
-
-            def begin_capture(self):
-                assert fake.current is self, "capture must begin on the current (side) stream"
-                self.capturing = True
-                fake.log.append("begin")
-
-            def end_capture(self):
-                self.capturing = False
-                fake.log.append("end")
-                return types.SimpleNamespace(launch=lambda stream=None: fake.log.append("launch"))
-
-            def is_capturing(self):
-                return self.capturing
-
-            def __enter__(self):
-                self.before, fake.current = fake.current, self
-                return self
-
-            def __exit__(self, *exc):
-                fake.current = self.before
-
-        class MemoryPool:
-            def malloc(self, size):
-                raise AssertionError("not called in these tests")
-
-        class using_allocator:
-            def __init__(self, fn):
-                self.fn = fn
-
-            def __enter__(self):
-                fake.allocator = self.fn
-
-            def __exit__(self, *exc):
-                fake.allocator = None
-
-        default = Stream()
-        self.Stream, self.MemoryPool, self.using_allocator = Stream, MemoryPool, using_allocator
-        self.get_current_stream = lambda: default if fake.current == "default" else fake.current
-        self.runtime = types.SimpleNamespace(getDeviceCount=lambda: 1)
-
-
 @pytest.fixture
 def fake(monkeypatch):
-    cp = types.SimpleNamespace(cuda=_FakeCuda(), ndarray=type("ndarray", (), {}))
-    monkeypatch.setattr(backend, "_cupy", cp)
-    return cp.cuda
+    """The CuPy double as minigrad's cupy, its streams let capture: calls logged in fake.log."""
+    from conftest import install_cupy_double
+    from support.cupy_double import _launch
+
+    double = install_cupy_double(monkeypatch, capture=True)
+    return types.SimpleNamespace(log=_launch.GRAPH["log"], graph=_launch.GRAPH, cuda=double.cuda,
+                                 current=double.cuda.get_current_stream)
 
 
 def test_capture_then_replay(fake):
@@ -85,10 +34,10 @@ def test_capture_then_replay(fake):
     with pytest.raises(RuntimeError, match="nothing captured"):
         g.replay()
     with cuda.graph(g):
-        assert cuda.is_capturing() and fake.current.capturing  # the body runs on the capturing side stream
-        allocator = fake.allocator
-    assert not cuda.is_capturing() and fake.current == "default" and fake.allocator is None
-    assert fake.log == [("wait", "event"), "begin", "end"]  # the side stream waits for the work queued before
+        assert cuda.is_capturing() and fake.current().is_capturing()  # the body runs on the capturing side stream
+        allocator = fake.graph["allocator"]
+    assert not cuda.is_capturing() and fake.current() is fake.cuda.Stream.null and fake.graph["allocator"] is None
+    assert fake.log == [("wait", "Event"), "begin", "end"]  # the side stream waits for the work queued before
     g.replay()
     g.replay()
     assert fake.log[-2:] == ["launch", "launch"]
@@ -101,7 +50,7 @@ def test_a_refused_capture_says_why_and_leaves_no_capture_open(fake):
         with cuda.graph(g):
             raise _CublasError("CUBLAS_STATUS_NOT_SUPPORTED")
     assert "eagerly" in str(e.value) and "CUBLAS_STATUS_NOT_SUPPORTED" in str(e.value)
-    assert fake.log[-1] == "end" and not cuda.is_capturing() and fake.current == "default"
+    assert fake.log[-1] == "end" and not cuda.is_capturing() and fake.current() is fake.cuda.Stream.null
     with pytest.raises(RuntimeError, match="nothing captured"):
         g.replay()
 
@@ -150,4 +99,4 @@ def test_without_a_gpu_capture_fails_clearly():
     with pytest.raises(RuntimeError, match="cupy"):
         with cuda.graph(cuda.CUDAGraph()):
             pass
-    assert not kernels._state["capturing"]
+    assert not cuda.is_capturing()

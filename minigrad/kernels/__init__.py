@@ -29,7 +29,7 @@ class _Switch:
 
 
 switch = _Switch()
-_state = {"cpu": None, "error": None, "batch": None, "capturing": False}
+_state = {"cpu": None, "error": None, "batch": None}
 
 
 def set_enabled(flag):
@@ -51,16 +51,6 @@ def disabled():
         yield
     finally:
         switch.on = before
-
-
-def set_capturing(flag):
-    """minigrad.cuda.graph marks a CUDA graph capture: optimizer updates (batch()) are refused inside one."""
-    _state["capturing"] = bool(flag)
-
-
-def is_capturing():
-    """True while minigrad.cuda.graph is capturing a CUDA graph (set_capturing)."""
-    return _state["capturing"]
 
 
 def available():
@@ -247,11 +237,6 @@ def _cuda():
 def batch():
     """Optimizer.step runs inside this: CuPy updates that run() accepts are queued and launched together on
     exit, one launch per kernel, dtype and constants (usually one per step). NumPy updates run at once."""
-    if _state["capturing"]:
-        raise RuntimeError(
-            "optimizer.step() inside minigrad.cuda.graph capture: its scalars (learning rate, Adam's bias correction "
-            "for this step count) would be frozen into the graph. Capture forward and backward only, then call "
-            "optimizer.step() after each g.replay() (one fused launch).")
     if _state["batch"] is not None:  # nested: the outer one launches
         yield
         return

@@ -5,7 +5,7 @@ from contextlib import nullcontext
 from copy import deepcopy
 from itertools import chain
 
-from .. import kernels
+from .. import backend, kernels
 from ..autograd import enable_grad
 from ..backend import move
 from ..tensor import Tensor
@@ -111,6 +111,11 @@ class Optimizer:
 
     def step(self, closure=None):
         """One update of every parameter that has a .grad; returns closure() when given."""
+        if backend.capture.open:
+            raise RuntimeError(
+                "optimizer.step() inside minigrad.cuda.graph capture: its scalars (learning rate, Adam's bias "
+                "correction for this step count) would be frozen into the graph. Capture forward and backward only, "
+                "then call optimizer.step() after each g.replay() (one fused launch).")
         loss = None
         if closure is not None:
             with enable_grad():

@@ -20,6 +20,9 @@ from . import cuda_on_cpu
 _C_TYPES = {"float": np.float32, "double": np.float64, "bool": np.bool_, "long long": np.int64, "int": np.int32}
 LAUNCHES = []  # (kernel name, grid, block, args) of each launch since launching() began
 MODE = {"mode": None}
+# CUDA graph capture on the double (minigrad.cuda.graph): refused unless allowed; then the calls are logged, and
+# the allocator that using_allocator() set is kept here
+GRAPH = {"allowed": False, "log": [], "allocator": None}
 
 
 @contextmanager

@@ -268,10 +268,13 @@ class Device:
 
 
 class Stream:
+    """A stream; `with s:` makes it current. Graph capture refuses (needs a GPU) unless a test lets the double
+    capture (_launch.GRAPH["allowed"]): then capture and launches are recorded in _launch.GRAPH["log"]."""
     null = None
 
     def __init__(self, null=False, non_blocking=False, ptds=False):
         self.ptr = 0 if null else id(self)
+        self._capturing = False
 
     def synchronize(self):
         pass
@@ -280,22 +283,54 @@ class Stream:
         return self
 
     def __enter__(self):
+        _CURRENT.append(self)
         return self
 
     def __exit__(self, *exc):
+        _CURRENT.pop()
         return False
+
+    def record(self, event=None):
+        return Event() if event is None else event
+
+    def wait_event(self, event):
+        from ._launch import GRAPH
+
+        GRAPH["log"].append(("wait", type(event).__name__))
 
     def begin_capture(self, mode=None):
-        raise needs_gpu("Stream.begin_capture (CUDA graph capture)")
+        from ._launch import GRAPH
+
+        if not GRAPH["allowed"]:
+            raise needs_gpu("Stream.begin_capture (CUDA graph capture)")
+        assert _CURRENT[-1] is self, "capture must begin on the current stream"
+        self._capturing = True
+        GRAPH["log"].append("begin")
 
     def end_capture(self):
-        raise needs_gpu("Stream.end_capture (CUDA graph capture)")
+        from ._launch import GRAPH
+
+        if not GRAPH["allowed"]:
+            raise needs_gpu("Stream.end_capture (CUDA graph capture)")
+        self._capturing = False
+        GRAPH["log"].append("end")
+        return _Graph()
 
     def is_capturing(self):
-        return False
+        return self._capturing
+
+
+class _Graph:
+    """What Stream.end_capture returns (cupy.cuda.graph.Graph): launch() replays it (recorded)."""
+
+    def launch(self, stream=None):
+        from ._launch import GRAPH
+
+        GRAPH["log"].append("launch")
 
 
 Stream.null = Stream(null=True)
+_CURRENT = [Stream.null]  # the current stream: the innermost `with stream:`
 
 
 class Event:
@@ -321,6 +356,28 @@ class MemoryPool:
     def free_all_blocks(self, stream=None):
         pass
 
+    def malloc(self, size):
+        raise needs_gpu("MemoryPool.malloc")
+
+
+class using_allocator:
+    """with cupy.cuda.using_allocator(pool.malloc): arrays made inside come from that allocator."""
+
+    def __init__(self, allocator=None):
+        self.allocator = allocator
+
+    def __enter__(self):
+        from ._launch import GRAPH
+
+        self.before, GRAPH["allocator"] = GRAPH["allocator"], self.allocator
+        return self
+
+    def __exit__(self, *exc):
+        from ._launch import GRAPH
+
+        GRAPH["allocator"] = self.before
+        return False
+
 
 _POOL, _PINNED = MemoryPool(), MemoryPool()
 
@@ -329,7 +386,8 @@ def _cuda_module():
     mod = types.ModuleType("cupy.cuda")
     mod.runtime = _Runtime()
     mod.Device, mod.Stream, mod.Event, mod.MemoryPool = Device, Stream, Event, MemoryPool
-    mod.get_current_stream = lambda device_id=-1: Stream.null
+    mod.get_current_stream = lambda device_id=-1: _CURRENT[-1]
+    mod.using_allocator = using_allocator
     mod.is_available = lambda: True
     mod.get_elapsed_time = lambda start, end: 0.0
     return mod
