@@ -17,7 +17,6 @@ from contextlib import contextmanager
 import numpy
 
 from .. import backend
-
 from . import cpu, subnormal
 
 _OFF = ("0", "false", "no", "off")
