@@ -11,9 +11,9 @@ import time
 import numpy as np
 
 from minigrad.utils.cli import (  # noqa: F401  (re-exported: benchmarks use common.cli, common.positive_int, ...)
-    UsageError, cli, nonempty_path, nonnegative_int, positive_int, require_gpu, require_torch, unit_interval,
-    writable_dir,
+    UsageError, cli, nonempty_path, nonnegative_int, positive_int, unit_interval, writable_dir,
 )
+from reference.checks import require_gpu, require_torch  # noqa: F401  (what torch's side needs: reference/)
 
 
 def machine():

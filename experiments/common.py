@@ -12,8 +12,9 @@ import numpy as np
 
 from minigrad.utils.cli import (  # noqa: F401  (re-exported: experiments use common.cli, ...)
     UsageError, cli, dropout_p, explicit, int_in, nonempty_path, nonnegative_float, nonnegative_int,
-    number as cli_number, positive_float, positive_int, require_gpu, require_torch, seed_int, writable_dir,
+    number as cli_number, positive_float, positive_int, seed_int, writable_dir,
 )
+from reference.checks import require_gpu, require_torch  # noqa: F401  (what torch's side needs: reference/)
 
 COMMON_FLAGS = ("backend", "engine", "epochs", "batch_size", "lr", "optimizer", "seed", "data_dir", "out")
 

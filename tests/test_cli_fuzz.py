@@ -138,7 +138,7 @@ def test_unwritable_out_refused_before_data(module, tmp_path, capsys):
 
 @pytest.mark.parametrize("text", ["nan", "inf", "-inf"])
 def test_ranged_number_types_refuse_non_finite(text):
-    from experiments import cli as c
+    from minigrad.utils import cli as c
 
     for t in (c.positive_float, c.nonnegative_float, c.unit_interval, c.dropout_p):
         with pytest.raises(argparse.ArgumentTypeError):
