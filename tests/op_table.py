@@ -39,19 +39,26 @@ def skip_on_double(case, backend):
 def run(case, data, dtype, backend):
     """Draw inputs, compare with torch (values, dtype, gradients, node name)."""
     skip_on_double(case, backend)
-    arrays = case.inputs(data, dtype)
-    y, ty = check_op(case.mg, case.torch, arrays, backend, grad=case.grad, **case.tol)
+    arrays, kw = split_params(case.inputs(data, dtype))
+    y, ty = check_op(lambda *t: case.mg(*t, **kw), lambda *t: case.torch(*t, **kw), arrays, backend, grad=case.grad,
+                     **case.tol)
     if case.node and TORCH_NAMES and ty.grad_fn is not None:
         assert y.grad_fn is not None and y.grad_fn.name() == ty.grad_fn.name(), (y.grad_fn, ty.grad_fn)
-    return arrays
+    return arrays, kw
 
 
-def gradcheck(case, arrays):
+def split_params(drawn):
+    """inputs() gives the arrays, or (arrays, keyword parameters such as dim) for the op."""
+    return drawn if isinstance(drawn, tuple) else (drawn, {})
+
+
+def gradcheck(case, arrays, kw=None):
     """Backward against central differences in float64, on NumPy."""
+    kw = kw or {}
     xs = [minigrad.tensor(np.asarray(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else a,
                           requires_grad=np.asarray(a).dtype.kind == "f") for a in arrays]
     if any(x.requires_grad for x in xs):
-        assert minigrad.gradcheck(lambda *t: case.mg(*t), xs)
+        assert minigrad.gradcheck(lambda *t: case.mg(*t, **kw), xs)
 
 
 def ids(cases):

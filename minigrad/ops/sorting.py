@@ -42,9 +42,11 @@ class _Selected(Function):
 class Sort(_Selected):
     torch_name = "SortBackward0"
 
-    def __init__(self, dim, descending):
+    def __init__(self, dim, descending, stable=False):
         super().__init__(dim)
         self.descending = descending
+        if stable:
+            self.torch_name = "SortBackward1"  # torch's sort.stable overload
 
     def pick(self, x):
         return stable_argsort(self.xp, x, self.dim, self.descending)
@@ -154,13 +156,13 @@ def _run(f, input, keepdim_result=True):
     return ValuesIndices(values, indices)
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, stable=None):
     """(values, indices) sorted along dim; stable always (torch's CPU sort is stable)."""
-    return _run(Sort(_dim(dim, input.ndim), descending), input)
+    return _run(Sort(_dim(dim, input.ndim), descending, stable is True), input)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    return sort(input, dim, descending).indices
+    return sort(input, dim, descending, stable).indices
 
 
 def msort(input):
