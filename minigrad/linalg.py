@@ -10,6 +10,7 @@ from .ops import arith as A
 from .ops import reduce as R
 from .ops.products import cross as _cross
 from .ops.products import matrix_power  # noqa: F401
+from .ops.rounding import sign as _sign
 from .ops.unary import abs as _abs
 
 
@@ -116,8 +117,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         return R.amax(_abs(x), dim, keepdim)
     if ord == -math.inf:
         return R.amin(_abs(x), dim, keepdim)
-    if ord == 0:
-        return R.sum((x != 0).to(x.dtype), dim, keepdim)
+    if ord == 0:  # the count of nonzeros, through sign's zero-gradient node (torch's gradient is 0 too)
+        return R.sum(_sign(_abs(x)), dim, keepdim)
     if ord == 1:
         return R.sum(_abs(x), dim, keepdim)
     return A.pow(R.sum(A.pow(_abs(x), float(ord)), dim, keepdim), 1.0 / float(ord))

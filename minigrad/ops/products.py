@@ -35,6 +35,10 @@ class Einsum(Function):
 
     def forward(self, *xs):
         self.xs = xs
+        self.sizes = {}
+        for sub, x in zip(self.ins, xs):
+            for c, n in zip(sub, x.shape):
+                self.sizes[c] = max(self.sizes.get(c, 1), n)
         return self.xp.einsum(",".join(self.ins) + "->" + self.out, *xs)
 
     def backward(self, gy):
@@ -47,7 +51,8 @@ class Einsum(Function):
             g = xp.einsum(",".join([self.out] + [s for s, _ in others]) + "->" + keep, gy, *[v for _, v in others])
             full = "".join(dict.fromkeys(sub))
             g = xp.expand_dims(g, tuple(i for i, c in enumerate(full) if c not in keep)) if len(keep) < len(full) else g
-            out.append(xp.broadcast_to(g, [x.shape[sub.index(c)] for c in full]) if len(full) == len(sub) else
+            # to every letter's full size; Function then sums dims that x broadcast (size 1) back
+            out.append(xp.broadcast_to(g, [self.sizes[c] for c in full]) if len(full) == len(sub) else
                        _undiagonal(xp, g, sub, full, x.shape))
         return tuple(out)
 
@@ -91,9 +96,13 @@ def einsum(equation, *operands):
 
 def cross(input, other, dim=None):
     """The cross product of 3-vectors along dim (default: the first dim of size 3, as torch.cross)."""
-    if input.shape != other.shape and input.ndim != other.ndim:
+    if input.ndim != other.ndim:
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got {input.ndim} and "
                            f"{other.ndim}")
+    if input.shape != other.shape:  # broadcast first, so dim names one axis of both
+        from .joining import broadcast_tensors
+
+        input, other = broadcast_tensors(input, other)
     if dim is None:
         dim = next((i for i, n in enumerate(input.shape) if n == 3), None)
         if dim is None:
