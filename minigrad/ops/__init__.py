@@ -53,3 +53,4 @@ from .stats import (  # noqa: F401,E402
 )
 from . import surface  # noqa: F401,E402  (Tensor methods, in-place twins and out= forms of the ops above)
 from .surface import absolute, det, greater_equal, less_equal, not_equal  # noqa: F401,E402
+from .poisson import poisson  # noqa: F401,E402

@@ -57,7 +57,10 @@ def bincount(input, weights=None, minlength=0):
         return _wrap(xp.bincount(a, minlength=minlength), "int64")
     w = weights.array
     out_dtype = w.dtype if w.dtype.kind == "f" else numpy.dtype("float64")  # torch: integer weights count in double
-    return _wrap(xp.bincount(a, weights=w, minlength=minlength), out_dtype)
+    n = max(int(a.max()) + 1 if a.size else 0, minlength)
+    out = xp.zeros(n, dtype=out_dtype)
+    xp.add.at(out, a, w.astype(out_dtype))  # element by element in the weights' dtype, as torch's loop
+    return _wrap(out)
 
 
 def histc(input, bins=100, min=0, max=0):
@@ -85,8 +88,6 @@ def histc(input, bins=100, min=0, max=0):
 
 def histogram(input, bins, *, range=None, weight=None, density=False):
     """(hist, bin_edges): bins an int (equal widths over range or the data's range) or a 1-d tensor of edges."""
-    from ..creation import linspace
-
     xp, x = input.xp, input.array.reshape(-1)
     if isinstance(bins, Tensor):
         edges = bins.array
@@ -95,7 +96,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
             (float(x.min()), float(x.max())) if x.size else (0.0, 0.0))
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5  # numpy's and torch's widening of an empty range
-        edges = linspace(lo, hi, int(bins) + 1, dtype=input.dtype, device=input.backend).array
+        edges = _linspace(xp, lo, hi, int(bins) + 1, input.array.dtype)
     n = edges.shape[0] - 1
     pos = xp.searchsorted(edges, x, side="right") - 1
     pos = xp.where(x == edges[-1], n - 1, pos)
@@ -105,6 +106,14 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     if density:
         hist = hist / (hist.sum() * xp.diff(edges))
     return _wrap(hist.astype(input.array.dtype)), _wrap(edges)
+
+
+def _linspace(xp, start, end, steps, dtype):
+    """torch's linspace kernel in the dtype: start + i * step for the first half, end - (steps - 1 - i) * step after."""
+    lo, hi = xp.asarray(start, dtype=dtype), xp.asarray(end, dtype=dtype)
+    step = (hi - lo) / dtype.type(steps - 1)
+    i = xp.arange(steps)
+    return xp.where(i < steps // 2, lo + step * i.astype(dtype), hi - step * (steps - 1 - i).astype(dtype))
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
