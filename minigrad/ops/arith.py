@@ -201,7 +201,9 @@ def floor_divide(a, b):
 
 
 def remainder(a, b):
-    return nograd_binary(a, b, "remainder")
+    from .binary import remainder  # a node with torch's gradient (RemainderBackward0)
+
+    return remainder(a, b)
 
 
 def matmul(a, b):

@@ -50,6 +50,20 @@ class Fmod(Function):
         return gy, -gy * self.xp.trunc(self.a / self.b)
 
 
+class Remainder(Function):
+    """Python's %: the remainder has the divisor's sign."""
+    torch_name = "RemainderBackward0"
+    promote = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.xp.remainder(a, b)
+
+    def backward(self, gy):
+        # remainder(a, b) = a - floor(a/b) b:  d/da = 1, d/db = -floor(a/b)
+        return gy, -gy * self.xp.floor(self.a / self.b)
+
+
 class Copysign(Function):
     torch_name = "CopysignBackward0"
     promote, float_only = True, True
@@ -240,6 +254,13 @@ def fmod(input, other):
     f = Fmod()
     if not isinstance(other, Tensor):
         f.torch_name = "FmodBackward0"
+    return f(input, other)
+
+
+def remainder(input, other):
+    f = Remainder()
+    if not isinstance(other, Tensor):
+        f.torch_name = "RemainderBackward1"
     return f(input, other)
 
 

@@ -4,6 +4,8 @@ torch gives floor/ceil/round/trunc/sign a graph node whose gradient is 0 (the de
 `(x.floor() * w).sum().backward()` works and x.grad is zeros; frac's gradient is 1. Integer inputs keep their
 dtype and carry no gradient.
 """
+import math
+
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -64,6 +66,15 @@ class Sgn(Sign):
     torch_name = "SgnBackward0"
 
 
+class Angle(_ZeroGrad):
+    """The angle of a real number: 0 for x >= 0, pi for x < 0 (NaN stays NaN); gradient 0."""
+    torch_name = "AngleBackward0"
+    float_only = True
+
+    def forward(self, x):
+        return self.xp.where(x < 0, math.pi, self.xp.where(self.xp.isnan(x), x, 0)).astype(x.dtype)
+
+
 class Frac(Function):
     torch_name = "FracBackward0"
 
@@ -117,3 +128,16 @@ def frac(input):
 def signbit(input):
     """True where the sign bit is set (-0.0 included); a bool tensor, no gradient."""
     return Tensor._wrap(input.xp.signbit(input.array))
+
+
+def angle(input):
+    """0 or pi (the argument of a real number), gradient 0."""
+    return Angle()(input)
+
+
+def real(input):
+    """A real tensor is its own real part (the same tensor, as torch)."""
+    return input
+
+
+conj = resolve_conj = resolve_neg = real

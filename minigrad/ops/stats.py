@@ -217,3 +217,18 @@ def corrcoef(input):
         return div(c, c)
     d = sqrt(diagonal(c))
     return clamp(div(div(c, unsqueeze(d, 1)), unsqueeze(d, 0)), -1, 1)
+
+
+def renorm(input, p, dim, maxnorm):
+    """Each slice along dim rescaled to p-norm maxnorm where its norm exceeds it (torch's factor
+    maxnorm / (norm + 1e-7)); composed, so the gradient runs through the norm too."""
+    from ..linalg import vector_norm
+    from .arith import div, mul
+    from .index import where
+
+    if input.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    d = _dim(dim, input.ndim)
+    norm = vector_norm(input, p, dim=tuple(i for i in range(input.ndim) if i != d), keepdim=True)
+    factor = where(norm > maxnorm, div(float(maxnorm), norm + 1e-7), 1.0)
+    return mul(input, factor)

@@ -1,7 +1,7 @@
 """Wiring for the ops of issue 19 (torch's "Math operations"): their Tensor methods, in-place twins and out= forms,
 plus torch's aliases of older ops. setup_tensor (tensor_ops.py) calls setup(); minigrad/__init__ imports the out=
 forms from here after ops/out.py's."""
-from . import binary, compare, counting, indexing, joining, pointwise, products, rearrange, rounding, sorting
+from . import arith, binary, compare, counting, indexing, joining, pointwise, products, rearrange, rounding, sorting
 from . import special, stats, unary
 from .out import with_out
 
@@ -23,7 +23,8 @@ METHODS = [
     "swapdims", "take", "tan", "tensor_split", "tile", "topk", "trace", "tril", "triu", "true_divide", "trunc",
     "unbind", "unflatten", "unique", "unique_consecutive", "vdot", "vsplit", "xlogy", "absolute", "greater_equal",
     "less_equal", "not_equal", "logical_and", "logical_or", "logical_not", "isclose", "allclose", "equal", "swapaxes",
-    "clamp_min", "clamp_max", "remainder", "floor_divide", "isin", "det",
+    "clamp_min", "clamp_max", "remainder", "floor_divide", "isin", "det", "angle", "conj", "resolve_conj",
+    "resolve_neg", "renorm", "bitwise_not", "greater", "less",
 ]
 
 # x.f_(...) stores minigrad.f(x, ...) in x (torch's in-place twins)
@@ -35,12 +36,15 @@ INPLACE = [
     "index_add", "index_copy", "index_fill", "lcm", "ldexp", "lerp", "lgamma", "log10", "log2", "logical_xor",
     "logit", "mvlgamma", "nan_to_num", "negative", "nextafter", "rad2deg", "rsqrt", "sgn", "sin", "sinc", "sinh",
     "tan", "tril", "triu", "true_divide", "trunc", "xlogy", "clamp", "clip", "remainder", "floor_divide",
-    "logical_and", "logical_or", "logical_not",
+    "logical_and", "logical_or", "logical_not", "renorm", "absolute", "divide", "multiply", "subtract", "eq", "ne",
+    "lt", "le", "gt", "ge", "greater_equal", "greater", "less_equal", "less", "not_equal", "cumsum", "cumprod",
+    "bitwise_not",
 ]
 
 # torch's other names for ops minigrad already has
 absolute = unary.abs
 greater_equal, less_equal, not_equal = compare.ge, compare.le, compare.ne
+multiply, divide, subtract = arith.mul, arith.div, arith.sub
 
 
 def det(input):
@@ -61,6 +65,7 @@ def setup(Tensor, method, inplace):
     for name in METHODS:
         if not hasattr(Tensor, name):
             setattr(Tensor, name, method(name))
+    Tensor.real = property(rounding.real)  # a real tensor is its own real part (torch's property)
     Tensor.polygamma = _polygamma_method
     Tensor.polygamma_ = lambda self, n: self._apply_(lambda x: special.polygamma(n, x))
 
@@ -72,7 +77,7 @@ _OUT = {
     pointwise: "acos acosh asin asinh atan atanh arccos arccosh arcsin arcsinh arctan arctanh cos cosh deg2rad exp2 "
                "expm1 log10 log2 logit rad2deg rsqrt sin sinc sinh tan",
     special: "digamma erf erfc erfinv lgamma mvlgamma polygamma",
-    rounding: "fix frac sgn signbit trunc",
+    rounding: "angle fix frac sgn signbit trunc",
     counting: "bucketize frexp histc histogram searchsorted",
     indexing: "index_add index_copy index_fill masked_select nonzero take",
     joining: "column_stack dstack hstack narrow_copy row_stack vstack",
@@ -86,6 +91,8 @@ for _module, _names in _OUT.items():
     for _name in _names.split():
         globals()[_name] = with_out(getattr(_module, _name), _name)
 absolute = with_out(unary.abs, "absolute")
+multiply, divide, subtract = (with_out(getattr(arith, n), m) for n, m in (
+    ("mul", "multiply"), ("div", "divide"), ("sub", "subtract")))
 greater_equal, less_equal, not_equal = (with_out(getattr(compare, n), m) for n, m in (
     ("ge", "greater_equal"), ("le", "less_equal"), ("ne", "not_equal")))
 
