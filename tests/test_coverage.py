@@ -55,9 +55,14 @@ ALIASES = {  # name: (minigrad call, torch call) on tensors made from A (and B)
 }
 
 
+OLD_TORCH = tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2]) < (2, 15)
+
+
 @pytest.mark.parametrize("name", list(ALIASES))
 def test_aliases_and_small_functions(backend, name):
-    check_op(lambda a, b: ALIASES[name](minigrad, a, b), lambda a, b: ALIASES[name](torch, a, b), [A, B], backend)
+    grad = not (OLD_TORCH and name == "narrow_copy")  # torch 2.4 has no narrow_copy derivative
+    check_op(lambda a, b: ALIASES[name](minigrad, a, b), lambda a, b: ALIASES[name](torch, a, b), [A, B], backend,
+             grad=grad)
 
 
 BOOLS = {

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from helpers import check_op
-from op_table import Case, gradcheck, ids, run
+from op_table import TORCH_NAMES, Case, gradcheck, ids, run
 from strategies import DTYPES, arrays, broadcast_pair, floats, nonzero, shapes, tie_prone
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -160,7 +160,7 @@ def test_rounding_nodes_and_int_dtypes():
         assert str(getattr(minigrad, name)(i).dtype) == str(getattr(torch, name)(torch.tensor([3, -2])).dtype)
     with pytest.raises(NotImplementedError):
         minigrad.frac(i)
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(RuntimeError):  # NotImplementedError in torch 2.15, RuntimeError in 2.4 (its base class)
         torch.frac(torch.tensor([3, -2]))
 
 
@@ -217,9 +217,13 @@ def test_inplace_on_graph_keeps_gradient():
 @given(data=st.data())
 @settings(max_examples=10)
 def test_fmax_fmin_nan_and_ties(backend, data):
+    """torch 2.15 splits a tie's gradient (as maximum does); torch 2.4 gave it all to the first input: ties are
+    compared against torch >= 2.15 only."""
     dtype = np.float64
     a, b = data.draw(broadcast_pair(dtype, st.one_of(tie_prone(dtype), st.just(np.nan)),
                                     st.one_of(tie_prone(dtype), st.just(np.nan))))
+    if not TORCH_NAMES:
+        b = np.where(a == b, b + 0.25, b)
     for name in ("fmax", "fmin"):
         check_op(getattr(minigrad, name), getattr(torch, name), [a, b], backend)
 

@@ -169,7 +169,7 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
 
 def count_nonzero(input, dim=None):
     """Number of nonzero elements (over dims if given), int64."""
-    return _wrap(input.xp.count_nonzero(input.array, axis=dim), "int64")
+    return _wrap(input.xp.asarray(input.xp.count_nonzero(input.array, axis=dim)), "int64")  # NumPy 1: an int
 
 
 def isposinf(input):
