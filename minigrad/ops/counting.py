@@ -2,7 +2,6 @@
 unique_consecutive isin count_nonzero, and the float tests isposinf isneginf isreal, frexp."""
 import numpy
 
-from .. import dtypes
 from ..tensor import Tensor, as_operand
 from .index import _dim
 
@@ -193,5 +192,3 @@ def frexp(input):
     from collections import namedtuple
 
     return namedtuple("frexp", ["mantissa", "exponent"])(_wrap(m), _wrap(e, "int32"))
-
-

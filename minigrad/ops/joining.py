@@ -119,7 +119,8 @@ def select(input, dim, index):
     d = _dim(dim, input.ndim)
     n = input.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {d}")
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {d}")
     return S.getitem(input, (builtins.slice(None),) * d + (index,))
 
 

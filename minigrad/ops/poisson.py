@@ -32,7 +32,8 @@ def _sample(lam, g):
                 return k
             if k < 0 or (us < 0.013 and V > us):
                 continue
-            if math.log(V) + math.log(invalpha) - math.log(a / (us * us) + b) <= -lam + k * loglam - math.lgamma(k + 1.0):
+            log_accept = -lam + k * loglam - math.lgamma(k + 1.0)
+            if math.log(V) + math.log(invalpha) - math.log(a / (us * us) + b) <= log_accept:
                 return k
     if lam == 0:
         return 0
