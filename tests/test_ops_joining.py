@@ -146,6 +146,8 @@ CASES = [
       one(1)),
     C("select_scatter", L(lambda m, x, s: m.select_scatter(x, s, 0, 1)),
       fixed([(3, 2)], [(2,)])),
+    C("diagonal_scatter", L(lambda m, x, s: m.diagonal_scatter(x, s, 1, 0, -1)), fixed([(3, 4, 3)], [(4, 2)])),
+    C("diagonal_scatter_main", L(lambda m, x, s: m.diagonal_scatter(x, s)), fixed([(2, 2)], [(2,)])),
     C("slice_scatter", (lambda x, s: minigrad.slice_scatter(x, s, 1, 0, 3, 2),
                         lambda x, s: torch.slice_scatter(x, s, 1, 0, 3, 2)), fixed([(2, 4)], [(2, 2)])),
     # products

@@ -18,7 +18,7 @@ dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 SPREAD = [float(v) for v in np.linspace(-6.0, 6.0, 121)]  # distinct values 0.1 apart: no ties, no underflow
 
 
-def with_dim(ties=True, unique=False, min_dims=1, nan=False, keepdim=False):
+def with_dim(ties=True, unique=False, min_dims=1, nan=False, keepdim=False, size2=False):
     """One array and a dim (and keepdim) for the op; tie-prone values unless unique (then spread out)."""
     def draw(data, dtype):
         el = tie_prone(dtype, (-1.0, 0.0, 0.5, 1.0, 2.0)) if ties else floats(dtype)
@@ -26,7 +26,7 @@ def with_dim(ties=True, unique=False, min_dims=1, nan=False, keepdim=False):
             el = st.sampled_from([dtype(v) for v in SPREAD])
         if nan:
             el = st.one_of(el, st.just(dtype(np.nan)))
-        x = data.draw(arrays(dtype, shapes(min_dims, 3), el, unique=unique))
+        x = data.draw(arrays(dtype, shapes(min_dims, 3, 2 if size2 else 1), el, unique=unique))
         kw = {"dim": data.draw(st.integers(-x.ndim, x.ndim - 1)) if x.ndim else 0}
         if nan and x.ndim:  # an all-NaN row: torch's quickselect picks an index we do not model; keep one number
             first = (np.arange(x.shape[kw["dim"]]) == 0).reshape([-1 if i == kw["dim"] % x.ndim else 1
@@ -96,6 +96,12 @@ CASES = [
     Case("diff", minigrad.diff, torch.diff, with_dim(ties=False), node=False),
     Case("diff2", lambda x, dim: minigrad.diff(x, 2, dim, prepend=x), lambda x, dim: torch.diff(x, 2, dim, prepend=x),
          with_dim(ties=False), node=False),
+    Case("gradient", lambda x, dim: minigrad.gradient(x, spacing=0.5, dim=dim)[0],
+         lambda x, dim: torch.gradient(x, spacing=0.5, dim=dim)[0], with_dim(ties=False, min_dims=1, size2=True),
+         node=False),
+    Case("gradient_2", lambda x: sum(g.sum() for g in minigrad.gradient(x, spacing=[2.0, 0.5], edge_order=2)),
+         lambda x: sum(g.sum() for g in torch.gradient(x, spacing=[2.0, 0.5], edge_order=2)),
+         lambda d, t: [d.draw(arrays(t, st.sampled_from([(3, 3), (4, 3)])))], node=False),
     Case("cov", minigrad.cov, torch.cov, lambda d, t: [d.draw(arrays(t, st.sampled_from([(3,), (2, 4), (3, 5)])))],
          node=False),
     Case("corrcoef", minigrad.corrcoef, torch.corrcoef,
@@ -111,7 +117,7 @@ def test_sort_family_parity(backend, dtype, case, data):
     run(case, data, dtype, backend)
 
 
-SMOOTH = [c for c in CASES if c.name in ("logcumsumexp", "nanmean", "var_mean", "quantile", "diff", "cov", "sort",
+SMOOTH = [c for c in CASES if c.name in ("logcumsumexp", "nanmean", "var_mean", "quantile", "gradient", "diff", "cov", "sort",
                                          "topk", "cummax", "median_dim", "kthvalue")]
 
 

@@ -44,13 +44,15 @@ from .products import (  # noqa: F401,E402
     addbmm, addmm, addmv, addr, baddbmm, bmm, cdist, chain_matmul, cross, dot, einsum, ger, inner, kron,
     matrix_power, mv, outer, tensordot, vander, vdot,
 )
-from .rearrange import diag, diag_embed, diagflat, diagonal, flip, fliplr, flipud, rot90, roll, trace, tril, triu  # noqa: F401,E402,E501
+from .rearrange import (  # noqa: F401,E402
+    diag, diag_embed, diagflat, diagonal, diagonal_scatter, flip, fliplr, flipud, rot90, roll, trace, tril, triu,
+)
 from .rounding import angle, conj, fix, frac, real, resolve_conj, resolve_neg, sgn, signbit, trunc  # noqa: F401,E402
 from .sorting import argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort, topk  # noqa: F401,E402
 from .special import digamma, erf, erfc, erfinv, lgamma, mvlgamma, polygamma  # noqa: F401,E402
 from .stats import (  # noqa: F401,E402
-    aminmax, corrcoef, cov, diff, dist, logcumsumexp, nanmean, nanquantile, nansum, quantile, renorm, std_mean,
-    var_mean,
+    aminmax, corrcoef, cov, diff, dist, gradient, logcumsumexp, nanmean, nanquantile, nansum, quantile, renorm,
+    std_mean, var_mean,
 )
 from . import surface  # noqa: F401,E402  (Tensor methods, in-place twins and out= forms of the ops above)
 from .surface import absolute, det, divide, greater_equal, less_equal, multiply, not_equal, subtract  # noqa: F401,E402,E501

@@ -128,6 +128,32 @@ class DiagEmbed(Function):
         return self.xp.diagonal(gy, self.offset, self.dim1, self.dim2)
 
 
+class DiagonalScatter(Function):
+    """x with its offset diagonal of the (dim1, dim2) matrices replaced by src."""
+    torch_name = "DiagonalScatterBackward0"
+
+    def __init__(self, offset, dim1, dim2):
+        self.offset, self.dim1, self.dim2 = offset, dim1, dim2
+
+    def _diag(self, a):
+        """a's diagonal places, as a writable view index: (a with dim1, dim2 moved last, rows, cols)."""
+        view = self.xp.moveaxis(a, (self.dim1, self.dim2), (-2, -1))
+        return view, _diag_index(self.xp, view.shape[-2], view.shape[-1], self.offset)
+
+    def forward(self, x, src):
+        y = x.copy()
+        view, (rows, cols) = self._diag(y)
+        view[..., rows, cols] = src
+        return y
+
+    def backward(self, gy):
+        # the diagonal now holds src: its gradient goes to src, none of it to x there
+        gx = gy.copy()
+        view, (rows, cols) = self._diag(gx)
+        view[..., rows, cols] = 0
+        return gx, self.xp.diagonal(gy, self.offset, self.dim1, self.dim2)
+
+
 class Trace(Function):
     torch_name = "TraceBackward0"
 
@@ -212,6 +238,18 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return Diagonal(int(offset), d1, d2)(input)
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """input with input.diagonal(offset, dim1, dim2) replaced by src (of that diagonal's shape)."""
+    d1, d2 = _dim(dim1, input.ndim), _dim(dim2, input.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    want = tuple(input.xp.diagonal(input.array, offset, d1, d2).shape)
+    if tuple(src.shape) != want:
+        raise RuntimeError(f"diagonal_scatter: src must have the shape of the diagonal {list(want)}, got "
+                           f"{list(src.shape)}")
+    return DiagonalScatter(int(offset), d1, d2)(input, src)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):

@@ -232,3 +232,41 @@ def renorm(input, p, dim, maxnorm):
     norm = vector_norm(input, p, dim=tuple(i for i in range(input.ndim) if i != d), keepdim=True)
     factor = where(norm > maxnorm, div(float(maxnorm), norm + 1e-7), 1.0)
     return mul(input, factor)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Central differences along each dim (one-sided at the edges, of order edge_order), as a tuple of tensors.
+    spacing: one number, or one number per dim (coordinate tensors are not supported)."""
+    from .arith import add, div, mul, sub
+    from .shape import cat, getitem
+
+    dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = [_dim(d, input.ndim) for d in dims]
+    hs = list(spacing) if isinstance(spacing, (list, tuple)) else [spacing] * len(dims)
+    if len(hs) != len(dims):
+        raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or a list of length "
+                           f"{len(dims)}, but got a list of length {len(hs)}")
+    if any(isinstance(h, Tensor) for h in hs):
+        raise NotImplementedError("torch.gradient with coordinate tensors as spacing is not supported: pass numbers")
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2, got {edge_order}")
+    out = []
+    for d, h in zip(dims, hs):
+        if input.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
+
+        def at(i, d=d):  # the slice i:i+1 along d (i may be negative)
+            return getitem(input, (slice(None),) * d + (slice(i, i + 1 if i != -1 else None),))
+
+        n = input.shape[d]
+        inner_hi, inner_lo = getitem(input, (slice(None),) * d + (slice(2, n),)), getitem(
+            input, (slice(None),) * d + (slice(0, n - 2),))
+        h = float(h)
+        inner = div(sub(inner_hi, inner_lo), 2 * h)
+        if edge_order == 1:  # (x1 - x0) / h and (x[-1] - x[-2]) / h
+            first, last = div(sub(at(1), at(0)), h), div(sub(at(-1), at(-2)), h)
+        else:  # (-3 x0 + 4 x1 - x2) / 2h and (3 x[-1] - 4 x[-2] + x[-3]) / 2h
+            first = div(sub(sub(mul(at(1), 4.0), mul(at(0), 3.0)), at(2)), 2 * h)
+            last = div(add(sub(mul(at(-1), 3.0), mul(at(-2), 4.0)), at(-3)), 2 * h)
+        out.append(cat([first, inner, last], d))
+    return tuple(out)

@@ -24,7 +24,7 @@ METHODS = [
     "unbind", "unflatten", "unique", "unique_consecutive", "vdot", "vsplit", "xlogy", "absolute", "greater_equal",
     "less_equal", "not_equal", "logical_and", "logical_or", "logical_not", "isclose", "allclose", "equal", "swapaxes",
     "clamp_min", "clamp_max", "remainder", "floor_divide", "isin", "det", "angle", "conj", "resolve_conj",
-    "resolve_neg", "renorm", "bitwise_not", "greater", "less",
+    "resolve_neg", "renorm", "bitwise_not", "greater", "less", "diagonal_scatter",
 ]
 
 # x.f_(...) stores minigrad.f(x, ...) in x (torch's in-place twins)
