@@ -66,8 +66,6 @@ FORWARD_ONLY = {  # minigrad computes these but lacks a gradient torch has
 }
 
 MISSING = {  # why each is not here (yet)
-    "index_reduce": "beta in torch; prod/mean/amax/amin reductions with include_self not written",
-    "scatter_reduce": "reduce='sum'/'prod'/'mean'/'amax'/'amin' with include_self not written (scatter_add is here)",
     "i0": "needs i1 for its gradient; NumPy has i0 but no i1",
     "igamma": "regularized incomplete gamma needs a special-function library NumPy lacks",
     "igammac": "regularized incomplete gamma needs a special-function library NumPy lacks",
@@ -84,6 +82,7 @@ NOTES = {  # present, with a behaviour worth knowing
     "linalg.det": "gradient det(A) inv(A)^T: a singular A gives inf/NaN where torch's SVD-based one is finite",
     "linalg.matrix_norm": "ord 'fro', 1, -1, inf, -inf; 2, -2 and 'nuc' (need an SVD) raise NotImplementedError",
     "gradient": "spacing as numbers (one, or one per dim); coordinate tensors as spacing raise NotImplementedError",
+    "scatter_reduce": "prod's gradient where a factor is 0: one pass per src element (exact, slow for big src)",
     "poisson": "torch's CPU sampler on torch's stream, bit for bit",
     "normal": "every overload (tensor/number mean and std, size=, generator=)",
     "median": "median(x) shares the gradient among ties, as torch; median(x, dim) picks the lower median's index",

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import minigrad
 from op_table import TORCH_NAMES, Case, gradcheck, ids, run, split_params
-from strategies import DTYPES, arrays, floats, shapes
+from strategies import DTYPES, arrays, floats, shapes, tie_prone
 
 dtypes = pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 
@@ -27,6 +27,14 @@ def fixed(*shape_list):
     """Arrays of the given shapes (one drawn from each list of alternatives)."""
     def draw(data, dtype):
         return [data.draw(arrays(dtype, st.sampled_from(alts), floats(dtype, -2.0, 2.0))) for alts in shape_list]
+    return draw
+
+
+def tied(*shape_list):
+    """Arrays of the given shapes, values from a few (ties for amax / amin, zeros for prod)."""
+    def draw(data, dtype):
+        return [data.draw(arrays(dtype, st.sampled_from(alts), tie_prone(dtype, (-1.0, 0.0, 0.5, 2.0))))
+                for alts in shape_list]
     return draw
 
 
@@ -141,6 +149,11 @@ CASES = [
                      lambda x, s: torch.index_copy(x, 1, idx([2, 0], x), s)), fixed([(2, 3)], [(2, 2)])),
     C("index_fill", (lambda x: minigrad.index_fill(x, -1, idx([1], x), -1.5),
                      lambda x: torch.index_fill(x, -1, idx([1], x), -1.5)), fixed([(2, 3), (3,)])),
+    *[C(f"scatter_reduce_{r}_{inc}", L(lambda m, x, s, r=r, inc=inc: m.scatter_reduce(
+        x, 1, idx([[0, 2, 0], [1, 1, 1]], x), s, r, include_self=inc)), tied([(2, 3), (2, 4)], [(2, 3)]))
+      for r in ("sum", "prod", "mean", "amax", "amin") for inc in (True, False)],
+    C("index_reduce", L(lambda m, x, s: m.index_reduce(x, 0, idx([2, 0, 2], x), s, "amax", include_self=False)),
+      tied([(3, 2)], [(3, 2)])),
     C("masked_select", (lambda x: minigrad.masked_select(x, x > 0), lambda x: torch.masked_select(x, x > 0)), one(0)),
     C("take", L(lambda m, x: m.take(x, idx([[0, -1], [0, 0]], x))),
       one(1)),
@@ -217,7 +230,8 @@ def test_joining_parity(backend, dtype, case, data):
 
 
 SMOOTH = [c for c in CASES if c.gradcheck and c.name not in (  # kinks (|x|, max) where differences straddle them
-    "vector_norm", "matrix_norm", "linalg_norm_ord", "cdist_p1", "dist", "masked_select")]
+    "vector_norm", "matrix_norm", "linalg_norm_ord", "cdist_p1", "dist", "masked_select", "index_reduce")
+    and not c.name.startswith(("scatter_reduce_amax", "scatter_reduce_amin"))]
 
 
 @pytest.mark.parametrize("case", SMOOTH, ids=ids(SMOOTH))

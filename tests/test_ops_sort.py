@@ -117,8 +117,8 @@ def test_sort_family_parity(backend, dtype, case, data):
     run(case, data, dtype, backend)
 
 
-SMOOTH = [c for c in CASES if c.name in ("logcumsumexp", "nanmean", "var_mean", "quantile", "gradient", "diff", "cov", "sort",
-                                         "topk", "cummax", "median_dim", "kthvalue")]
+SMOOTH = [c for c in CASES if c.name in ("logcumsumexp", "nanmean", "var_mean", "quantile", "gradient", "diff", "cov",
+                                         "sort", "topk", "cummax", "median_dim", "kthvalue")]
 
 
 @pytest.mark.parametrize("case", SMOOTH, ids=ids(SMOOTH))

@@ -28,7 +28,8 @@ from .counting import (  # noqa: F401,E402
     unique, unique_consecutive,
 )
 from .indexing import (  # noqa: F401,E402
-    argwhere, index_add, index_copy, index_fill, masked_select, nonzero, select_scatter, slice_scatter, take,
+    argwhere, index_add, index_copy, index_fill, index_reduce, masked_select, nonzero, scatter_reduce, select_scatter,
+    slice_scatter, take,
 )
 from .joining import (  # noqa: F401,E402
     adjoint, atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_shapes, broadcast_tensors, broadcast_to,

@@ -1,12 +1,12 @@
-"""Index ops along a dim: index_add index_copy index_fill, and masked_select take nonzero argwhere
-select_scatter slice_scatter. For a 1-d index along dim 0: index_add: y[index[i]] += alpha * source[i];
+"""Index ops along a dim: index_add index_copy index_fill scatter_reduce index_reduce, and masked_select take
+nonzero argwhere select_scatter slice_scatter. For a 1-d index along dim 0: index_add: y[index[i]] += alpha * source[i];
 index_copy: y[index[i]] = source[i]; index_fill: y[index[i]] = value."""
 import builtins
 
 from ..autograd import Function
 from ..tensor import Tensor, as_operand
 from . import shape as S
-from .index import _dim
+from .index import _coords, _dim, _index, _pad_to, _src_part
 from .mutate import index_put
 
 
@@ -65,6 +65,118 @@ class IndexFill(Function):
         gx = gy.copy()
         gx[_at(self.dim, self.index)] = 0
         return gx
+
+
+class ScatterReduce(Function):
+    """y = x with src reduced into the places index points at (dim 0: y[index[i][j]][j] = reduce(..., src[i][j]))."""
+    torch_name = "ScatterReduceBackward0"
+
+    def __init__(self, dim, index, reduce, include_self):
+        self.dim, self.index, self.reduce, self.include_self = dim, index, reduce, include_self
+
+    def forward(self, x, src):
+        xp, r = self.xp, self.reduce
+        self.coords, self.src = _coords(xp, self.index, self.dim), _src_part(src, self.index)
+        self.hit = xp.zeros(x.shape, dtype=bool)
+        self.hit[self.coords] = True
+        y = x.copy()
+        if not self.include_self:  # start the reduction from its identity where anything lands
+            y[self.hit] = _identity(xp, r, x.dtype)
+        _UFUNC[r](xp).at(y, self.coords, self.src)
+        if r == "mean":
+            self.count = xp.zeros(x.shape, dtype=x.dtype)
+            xp.add.at(self.count, self.coords, 1)
+            self.count = xp.maximum(self.count + int(self.include_self), 1)
+            y = y // self.count if x.dtype.kind in "iu" else y / self.count
+        self.x, self.y = x, y
+        return y
+
+    def backward(self, gy):
+        # sum: 1; mean: 1/count; prod: (product of the others); amax/amin: split among the inputs equal to y
+        gx, gsrc = self._grads(gy)
+        return gx, _pad_to(self.xp, gsrc, self.in_meta[1][0])  # src elements past index's shape: no gradient
+
+    def _grads(self, gy):
+        xp, r, c, hit = self.xp, self.reduce, self.coords, self.hit
+        keep_x = xp.where(hit, float(self.include_self), 1.0).astype(gy.dtype)
+        if r in ("sum", "mean"):
+            g = gy / self.count if r == "mean" else gy
+            return xp.where(hit, g * keep_x, gy), g[c]
+        if r == "prod":
+            others = xp.ones(self.x.shape, dtype=gy.dtype)
+            xp.multiply.at(others, c, self.src)  # product of what src put at each place (self left out)
+            return xp.where(hit, gy * others * keep_x, gy), _prod_src_grad(self, gy)
+        return _extreme_grad(self, gy, keep_x > 0)
+
+
+def _extreme_grad(f, gy, keep_x):
+    """amax/amin: gy shared evenly among the inputs (self and src) equal to the result at each place. As torch, self
+    counts in the share where it equals the result even with include_self=False (it then gets none of it)."""
+    xp, c = f.xp, f.coords
+    x_wins, src_wins = f.x == f.y, f.src == f.y[c]
+    n = x_wins.astype(gy.dtype)
+    xp.add.at(n, c, src_wins.astype(gy.dtype))
+    share = gy / xp.maximum(n, 1)
+    return xp.where(x_wins & keep_x, share, 0), xp.where(src_wins, share[c], 0)
+
+
+def _prod_src_grad(f, gy):
+    """d y[p] / d src[j] = the product of every other factor at p (self included when include_self), exact with
+    zeros: one pass per src element."""
+    xp = f.xp
+    flat = f.src.reshape(-1)
+    out = xp.empty(flat.shape, dtype=gy.dtype)
+    start = f.x.copy() if f.include_self else xp.where(f.hit, 1, f.x).astype(f.x.dtype)
+    for j in range(flat.size):
+        left_out = flat.copy()
+        left_out[j] = 1
+        acc = start.copy()
+        xp.multiply.at(acc, f.coords, left_out.reshape(f.src.shape))
+        p = tuple(xp.broadcast_to(k, f.src.shape).reshape(-1)[j] for k in f.coords)
+        out[j] = gy[p] * acc[p]
+    return out.reshape(f.src.shape)
+
+
+_UFUNC = {"sum": lambda xp: xp.add, "mean": lambda xp: xp.add, "prod": lambda xp: xp.multiply,
+          "amax": lambda xp: xp.maximum, "amin": lambda xp: xp.minimum}
+
+
+def _identity(xp, reduce, dtype):
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    info = xp.finfo(dtype) if dtype.kind == "f" else xp.iinfo(dtype)
+    lo, hi = (-xp.inf, xp.inf) if dtype.kind == "f" else (info.min, info.max)
+    return lo if reduce == "amax" else hi
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """input with src reduced ('sum', 'prod', 'mean', 'amax', 'amin') into the places index points at along dim."""
+    if reduce not in _UFUNC:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if src.dtype != input.dtype:
+        raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype (got {input.dtype} and "
+                           f"{src.dtype})")
+    d = _dim(dim, input.ndim)
+    x, s = (input.reshape(1) if input.ndim == 0 else input), (src.reshape(1) if src.ndim == 0 else src)
+    idx = _index(x, d, index, "scatter_reduce", s)
+    y = ScatterReduce(d, idx, reduce, bool(include_self))(x, s)
+    return y.reshape(()) if input.ndim == 0 else y
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """input with source's rows reduced ('prod', 'mean', 'amax', 'amin') into rows index along dim."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin, got {reduce}.")
+    d, idx = _check(input, dim, index, "index_reduce", source)
+    shape = [1] * source.ndim
+    shape[d] = -1
+    full = Tensor._wrap(input.xp.broadcast_to(idx.reshape(shape), source.shape).astype("int64"))
+    y = scatter_reduce(input, d, full, source, reduce, include_self=include_self)
+    if y._ctx is not None:
+        y._ctx.torch_name = "IndexReduceBackward0"
+    return y
 
 
 def _check(input, dim, index, name, source=None):

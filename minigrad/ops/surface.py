@@ -25,6 +25,7 @@ METHODS = [
     "less_equal", "not_equal", "logical_and", "logical_or", "logical_not", "isclose", "allclose", "equal", "swapaxes",
     "clamp_min", "clamp_max", "remainder", "floor_divide", "isin", "det", "angle", "conj", "resolve_conj",
     "resolve_neg", "renorm", "bitwise_not", "greater", "less", "diagonal_scatter",
+    "scatter_reduce", "index_reduce",
 ]
 
 # x.f_(...) stores minigrad.f(x, ...) in x (torch's in-place twins)
@@ -36,7 +37,7 @@ INPLACE = [
     "index_add", "index_copy", "index_fill", "lcm", "ldexp", "lerp", "lgamma", "log10", "log2", "logical_xor",
     "logit", "mvlgamma", "nan_to_num", "negative", "nextafter", "rad2deg", "rsqrt", "sgn", "sin", "sinc", "sinh",
     "tan", "tril", "triu", "true_divide", "trunc", "xlogy", "clamp", "clip", "remainder", "floor_divide",
-    "logical_and", "logical_or", "logical_not", "renorm", "absolute", "divide", "multiply", "subtract", "eq", "ne",
+    "logical_and", "logical_or", "logical_not", "renorm", "scatter_reduce", "index_reduce", "absolute", "divide", "multiply", "subtract", "eq", "ne",
     "lt", "le", "gt", "ge", "greater_equal", "greater", "less_equal", "less", "not_equal", "cumsum", "cumprod",
     "bitwise_not",
 ]
