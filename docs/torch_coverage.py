@@ -60,7 +60,6 @@ OUT_OF_SCOPE = {  # complex, quantized: outside a real-dense-tensor engine
 }
 
 FORWARD_ONLY = {  # minigrad computes these but lacks a gradient torch has
-    "polygamma": "n = 0 (digamma) has its gradient; n = 1 (trigamma) is forward-only; n >= 2 is missing",
     "heaviside": "torch has no derivative either (its backward raises); minigrad's result does not require grad",
     "nextafter": "torch has no derivative either (its backward raises); minigrad's result does not require grad",
 }

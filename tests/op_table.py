@@ -24,7 +24,7 @@ class Case:
     grad: bool = True
     host_only: bool = False  # uses NumPy-only code (cupyx special functions, xp.linalg) the CuPy double lacks
     gradcheck: bool = True
-    tol: dict = dataclasses.field(default_factory=dict)
+    tol: dict = dataclasses.field(default_factory=dict)  # float32 only: float64 keeps assert_close's defaults
 
     def __str__(self):
         return self.name
@@ -40,8 +40,9 @@ def run(case, data, dtype, backend):
     """Draw inputs, compare with torch (values, dtype, gradients, node name)."""
     skip_on_double(case, backend)
     arrays, kw = split_params(case.inputs(data, dtype))
+    tol = case.tol if np.dtype(dtype) == np.float32 else {}
     y, ty = check_op(lambda *t: case.mg(*t, **kw), lambda *t: case.torch(*t, **kw), arrays, backend, grad=case.grad,
-                     **case.tol)
+                     **tol)
     if case.node and TORCH_NAMES and ty.grad_fn is not None:
         assert y.grad_fn is not None and y.grad_fn.name() == ty.grad_fn.name(), (y.grad_fn, ty.grad_fn)
     return arrays, kw

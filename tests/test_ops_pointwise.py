@@ -71,6 +71,10 @@ UNARY = [
          lambda t: torch.nan_to_num(t, 1.0, 2.0, -2.0), unary(-3, 3, (math.nan, math.inf, -math.inf))),
     Case("polygamma0", lambda t: minigrad.polygamma(0, t), lambda t: torch.polygamma(0, t), unary(0.1, 10),
          node=False, host_only=True),
+    *[Case(f"polygamma{n}", lambda t, n=n: minigrad.polygamma(n, t), lambda t, n=n: torch.polygamma(n, t),
+           unary(0.1, 10, (1.0, 0.5))) for n in (1, 2, 3)],
+    Case("polygamma_negative", lambda t: minigrad.polygamma(2, t), lambda t: torch.polygamma(2, t),
+         unary(-3.9, -3.1, (-2.5, -0.5)), gradcheck=False),
     Case("mvlgamma", lambda t: minigrad.mvlgamma(t, 3), lambda t: torch.mvlgamma(t, 3), unary(1.1, 5), node=False,
          host_only=True),
     Case("float_power", lambda t: minigrad.float_power(t, 2), lambda t: torch.float_power(t, 2), unary(-3, 3),
@@ -250,6 +254,8 @@ def test_domain_errors_and_edges():
     assert minigrad.erfinv(minigrad.tensor([1.0])).item() == math.inf
     assert minigrad.digamma(minigrad.tensor([0.0])).item() == torch.digamma(torch.tensor([0.0])).item()
     assert minigrad.lgamma(minigrad.tensor([0.0])).item() == math.inf
+    for n in (1, 2, 3):
+        assert minigrad.polygamma(n, minigrad.tensor([0.0])).item() == torch.polygamma(n, torch.tensor([0.0])).item()
     with pytest.raises(NotImplementedError):
         minigrad.lerp(minigrad.tensor([1, 2]), minigrad.tensor([1, 2]), 0.5)
     with pytest.raises(TypeError):

@@ -1,8 +1,8 @@
-"""Special functions: erf erfc erfinv lgamma digamma polygamma(1, x) mvlgamma.
+"""Special functions: erf erfc erfinv lgamma digamma polygamma mvlgamma.
 
 NumPy has no erf or lgamma: on the CPU they run Python's math.erf / math.lgamma (C's libm, as torch's) element by
-element, on the GPU cupyx.scipy.special. digamma and trigamma are series in xp (recurrence up to x >= 6, then
-the asymptotic expansion), exact to float64 rounding.
+element, on the GPU cupyx.scipy.special. digamma and polygamma are series in xp (recurrence up to a large enough
+x, then the asymptotic expansion); trigamma is aten's calc_trigamma.
 """
 import math
 
@@ -44,18 +44,55 @@ def _digamma(xp, x):
 
 
 def _trigamma(xp, x):
-    """psi'(x): reflection for x < 0.5, recurrence up to 6, then 1/x + 1/2x^2 + sum B_2k / x^(2k+1)."""
+    """psi'(x), aten's calc_trigamma: reflection for x < 0.5, six recurrence steps, then its asymptotic series."""
     z = xp.where(x < 0.5, 1 - x, x)
     acc = xp.zeros_like(z)
     for _ in range(6):
-        small = z < 6
-        acc = acc + xp.where(small, 1 / (z * z), 0)
-        z = xp.where(small, z + 1, z)
+        acc = acc + 1 / (z * z)
+        z = z + 1
     w = 1 / (z * z)
-    series = (1 + w * (1 / 6 - w * (1 / 30 - w * (1 / 42 - w * (1 / 30 - w * (5 / 66)))))) / z
-    psi1 = acc + 0.5 * w + series
+    psi1 = acc + (1 + 1 / (2 * z) + w * (1 / 6 - w * (1 / 30 - w * (1 / 42)))) / z
     reflected = (math.pi / xp.sin(math.pi * x)) ** 2 - psi1
     return xp.where(x < 0.5, reflected, psi1).astype(x.dtype)
+
+
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
+
+
+def _polygamma(xp, n, x):
+    """psi^(n)(x), n >= 1: recurrence psi^(n)(x) = psi^(n)(x+1) + (-1)^(n+1) n! / x^(n+1) up to x >= 10 + n, then
+    (-1)^(n+1) [(n-1)!/z^n + n!/(2 z^(n+1)) + sum_k B_2k (2k+n-1)! / ((2k)! z^(2k+n))]; +-inf at the poles."""
+    if n == 1:
+        return _trigamma(xp, x)
+    sign, limit = (-1.0) ** (n + 1), 10.0 + n
+    z, acc = x.astype("float64"), xp.zeros(x.shape, dtype="float64")
+    steps = min(int(max(0.0, math.ceil(limit - float(z.min())))) if z.size else 0, 100000)
+    for _ in range(steps):
+        small = z < limit
+        acc = acc + xp.where(small, 1 / xp.where(small, z, 1) ** (n + 1), 0)
+        z = xp.where(small, z + 1, z)
+    series = math.factorial(n - 1) / z ** n + math.factorial(n) / (2 * z ** (n + 1))
+    for k, b in enumerate(_BERNOULLI, start=1):
+        series = series + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) / z ** (2 * k + n)
+    y = sign * (math.factorial(n) * acc + series)
+    pole = (x <= 0) & (x == xp.floor(x))
+    return xp.where(pole, sign * xp.inf, y).astype(x.dtype)
+
+
+class Polygamma(Function):
+    torch_name = "PolygammaBackward0"
+    float_only = True
+
+    def __init__(self, n):
+        self.n = n
+
+    def forward(self, x):
+        self.x = x
+        return _polygamma(self.xp, self.n, x)
+
+    def backward(self, gy):
+        # d psi^(n)(x)/dx = psi^(n+1)(x)
+        return gy * _polygamma(self.xp, self.n + 1, self.x)
 
 
 class Erf(Function):
@@ -167,13 +204,12 @@ def digamma(input):
 
 
 def polygamma(n, input):
-    """The n-th derivative of digamma: n = 0 (digamma) and n = 1 (trigamma, no gradient) here."""
+    """The n-th derivative of digamma (n = 0: digamma itself)."""
+    if n < 0:
+        raise RuntimeError(f"polygamma(n, x) does not support negative n, got n={n}")
     if n == 0:
         return digamma(input)
-    if n == 1:
-        x = input.array if input.dtype.kind == "f" else input.array.astype("float32")
-        return Tensor._wrap(_trigamma(input.xp, x))
-    raise NotImplementedError(f"polygamma: only n = 0 and n = 1 are implemented, got n={n}")
+    return Polygamma(int(n))(input)
 
 
 def mvlgamma(input, p):
