@@ -264,6 +264,8 @@ def test_nograd_index_results():
     x, t = minigrad.tensor(a), torch.tensor(a)
     for name in ("nonzero", "argwhere", "count_nonzero"):
         assert np.array_equal(getattr(minigrad, name)(x).numpy(), getattr(torch, name)(t).numpy())
+    for g, w in zip(minigrad.where(x > 0.5), torch.where(t > 0.5)):
+        assert np.array_equal(g.numpy(), w.numpy()) and g.dtype == minigrad.int64
     for g, w in zip(minigrad.nonzero(x, as_tuple=True), torch.nonzero(t, as_tuple=True)):
         assert np.array_equal(g.numpy(), w.numpy()) and g.dtype == minigrad.int64
     assert np.array_equal(minigrad.tril_indices(3, 4, 1).numpy(), torch.tril_indices(3, 4, 1).numpy())

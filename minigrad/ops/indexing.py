@@ -104,7 +104,7 @@ class ScatterReduce(Function):
             return xp.where(hit, g * keep_x, gy), g[c]
         if r == "prod":
             others = xp.ones(self.x.shape, dtype=gy.dtype)
-            xp.multiply.at(others, c, self.src)  # product of what src put at each place (self left out)
+            _MultiplyAt(xp).at(others, c, self.src)  # product of what src put at each place (self left out)
             return xp.where(hit, gy * others * keep_x, gy), _prod_src_grad(self, gy)
         return _extreme_grad(self, gy, keep_x > 0)
 
@@ -131,13 +131,31 @@ def _prod_src_grad(f, gy):
         left_out = flat.copy()
         left_out[j] = 1
         acc = start.copy()
-        xp.multiply.at(acc, f.coords, left_out.reshape(f.src.shape))
+        _MultiplyAt(xp).at(acc, f.coords, left_out.reshape(f.src.shape))
         p = tuple(xp.broadcast_to(k, f.src.shape).reshape(-1)[j] for k in f.coords)
         out[j] = gy[p] * acc[p]
     return out.reshape(f.src.shape)
 
 
-_UFUNC = {"sum": lambda xp: xp.add, "mean": lambda xp: xp.add, "prod": lambda xp: xp.multiply,
+class _MultiplyAt:
+    """multiply.at on the host for CuPy arrays (CuPy's ufunc.at covers add / maximum / minimum, not multiply)."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def at(self, a, index, v):
+        import numpy
+
+        if self.xp is numpy:
+            return numpy.multiply.at(a, index, v)
+        from ..backend import move, to_numpy
+
+        host = to_numpy(a)
+        numpy.multiply.at(host, tuple(to_numpy(i) for i in index), to_numpy(v))
+        a[...] = move(host, "cupy")
+
+
+_UFUNC = {"sum": lambda xp: xp.add, "mean": lambda xp: xp.add, "prod": _MultiplyAt,
           "amax": lambda xp: xp.maximum, "amin": lambda xp: xp.minimum}
 
 

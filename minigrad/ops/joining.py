@@ -291,18 +291,20 @@ def ravel(input):
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element (or slice along dim) repeated `repeats` times; repeat_interleave(r) gives 0,0,1,... indices."""
+    from ..backend import move, to_numpy
+
     if repeats is None:  # torch.repeat_interleave(repeats): index i repeated repeats[i] times
-        r = input.array
-        return Tensor._wrap(input.xp.repeat(input.xp.arange(r.shape[0]), r))
+        r = to_numpy(input.array)  # the counts shape the result: read on the host (CuPy's repeat takes no array)
+        return Tensor._wrap(move(numpy.repeat(numpy.arange(r.shape[0]), r), input.backend))
     x = S.reshape(input, (-1,)) if dim is None else input
     d = 0 if dim is None else _dim(dim, input.ndim)
     n = x.shape[d]
-    r = repeats.array if isinstance(repeats, Tensor) else int(repeats)
-    if isinstance(repeats, Tensor) and r.ndim and r.shape[0] not in (1, n):
+    r = to_numpy(repeats.array).reshape(-1) if isinstance(repeats, Tensor) else int(repeats)
+    if isinstance(repeats, Tensor) and r.shape[0] not in (1, n):
         raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
                            f"{r.shape[0]} and input.size({d}) = {n}")
-    idx = x.xp.repeat(x.xp.arange(n), r.reshape(-1) if isinstance(repeats, Tensor) and r.ndim else int(r))
-    return index_select(x, d, Tensor._wrap(idx.astype("int64")))
+    idx = numpy.repeat(numpy.arange(n), r).astype(numpy.int64)
+    return index_select(x, d, Tensor._wrap(move(idx, x.backend)))
 
 
 def _indices(rows, cols, offset, upper, dtype, device):

@@ -52,6 +52,12 @@ class Rot90(Function):
         return self.xp.rot90(gy, -self.k, self.dims)
 
 
+def _triangle(xp, shape, k, lower):
+    """The mask of the kept triangle of the last two dims: j - i <= k (lower) or j - i >= k (upper)."""
+    i, j = xp.arange(shape[-2])[:, None], xp.arange(shape[-1])[None, :]
+    return (j - i <= k) if lower else (j - i >= k)
+
+
 class Tril(Function):
     torch_name = "TrilBackward0"
 
@@ -59,11 +65,12 @@ class Tril(Function):
         self.k = k
 
     def forward(self, x):
-        return self.xp.tril(x, self.k)
+        self.mask = _triangle(self.xp, x.shape, self.k, True)  # batched, where cupy.tril takes one matrix
+        return self.xp.where(self.mask, x, 0).astype(x.dtype)
 
     def backward(self, gy):
         # the kept triangle passes its gradient, the zeroed part none
-        return self.xp.tril(gy, self.k)
+        return self.xp.where(self.mask, gy, 0)
 
 
 class Triu(Function):
@@ -73,11 +80,12 @@ class Triu(Function):
         self.k = k
 
     def forward(self, x):
-        return self.xp.triu(x, self.k)
+        self.mask = _triangle(self.xp, x.shape, self.k, False)
+        return self.xp.where(self.mask, x, 0).astype(x.dtype)
 
     def backward(self, gy):
         # the kept triangle passes its gradient, the zeroed part none
-        return self.xp.triu(gy, self.k)
+        return self.xp.where(self.mask, gy, 0)
 
 
 def _diag_index(xp, n_rows, n_cols, offset):
