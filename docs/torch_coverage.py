@@ -65,7 +65,6 @@ FORWARD_ONLY = {  # minigrad computes these but lacks a gradient torch has
 }
 
 MISSING = {  # why each is not here (yet)
-    "i0": "needs i1 for its gradient; NumPy has i0 but no i1",
     "igamma": "regularized incomplete gamma needs a special-function library NumPy lacks",
     "igammac": "regularized incomplete gamma needs a special-function library NumPy lacks",
     "histogramdd": "the d-dimensional histogram not written (histc and histogram are here)",

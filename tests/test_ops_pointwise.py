@@ -57,7 +57,8 @@ UNARY = [
     U("logit", 0.01, 0.99, (0.0, 1.0)), U("deg2rad", -360, 360), U("rad2deg", -7, 7),
     U("erf", -4, 4, (0.0,), host_only=True), U("erfc", -4, 4, (0.0,), host_only=True),
     U("erfinv", -0.999, 0.999, (0.0, 1.0, -1.0), host_only=True),
-    U("lgamma", 0.05, 10, (1.0, 2.0), host_only=True), U("digamma", 0.05, 20, (1.0,), host_only=True),
+    U("lgamma", 0.05, 10, (1.0, 2.0), host_only=True), U("i0", -30, 30, (0.0,)),
+    U("digamma", 0.05, 20, (1.0,), host_only=True),
     # rounding: nodes with gradient 0 (values kept off the .5 ties, which torch and NumPy both round to even)
     U("floor", -5, 5, (0.0, -1.0, 2.0)), U("ceil", -5, 5, (0.0, -1.0, 2.0)), U("trunc", -5, 5, (-1.5, 2.0)),
     U("round", -5, 5, (0.0, 2.5, -0.5)), U("sign", -3, 3, (0.0, -0.0)), U("sgn", -3, 3, (0.0,)),

@@ -50,7 +50,7 @@ from .rearrange import (  # noqa: F401,E402
 )
 from .rounding import angle, conj, fix, frac, real, resolve_conj, resolve_neg, sgn, signbit, trunc  # noqa: F401,E402
 from .sorting import argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort, topk  # noqa: F401,E402
-from .special import digamma, erf, erfc, erfinv, lgamma, mvlgamma, polygamma  # noqa: F401,E402
+from .special import digamma, erf, erfc, erfinv, i0, lgamma, mvlgamma, polygamma  # noqa: F401,E402
 from .stats import (  # noqa: F401,E402
     aminmax, corrcoef, cov, diff, dist, gradient, logcumsumexp, nanmean, nanquantile, nansum, quantile, renorm,
     std_mean, var_mean,

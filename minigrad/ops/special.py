@@ -1,4 +1,4 @@
-"""Special functions: erf erfc erfinv lgamma digamma polygamma mvlgamma.
+"""Special functions: erf erfc erfinv lgamma digamma polygamma mvlgamma i0.
 
 NumPy has no erf or lgamma: on the CPU they run Python's math.erf / math.lgamma (C's libm, as torch's) element by
 element, on the GPU cupyx.scipy.special. digamma and polygamma are series in xp (recurrence up to a large enough
@@ -93,6 +93,32 @@ class Polygamma(Function):
     def backward(self, gy):
         # d psi^(n)(x)/dx = psi^(n+1)(x)
         return gy * _polygamma(self.xp, self.n + 1, self.x)
+
+
+def _bessel_i(xp, x, order):
+    """Modified Bessel function I0 or I1 by its power series (x/2)^order sum (x^2/4)^k / (k! (k+order)!): positive
+    terms, no cancellation, in float64, as many as the largest |x| needs (NumPy's i0 is no CuPy ufunc on the double)."""
+    z = x.astype("float64")
+    q = z * z / 4
+    term = z / 2 if order else xp.ones_like(z)
+    total = term
+    for k in range(1, int(float(xp.abs(z).max())) + 40 if z.size else 1):
+        term = term * q / (k * (k + order))
+        total = total + term
+    return total.astype(x.dtype)
+
+
+class I0(Function):
+    torch_name = "I0Backward0"
+    float_only = True
+
+    def forward(self, x):
+        self.x = x
+        return _bessel_i(self.xp, x, 0)
+
+    def backward(self, gy):
+        # d I0(x)/dx = I1(x)
+        return gy * _bessel_i(self.xp, self.x, 1)
 
 
 class Erf(Function):
@@ -191,6 +217,11 @@ def erfc(input):
 def erfinv(input):
     """The inverse of erf on (-1, 1); +-inf at +-1, NaN outside."""
     return Erfinv()(input)
+
+
+def i0(input):
+    """The modified Bessel function of the first kind, order 0."""
+    return I0()(input)
 
 
 def lgamma(input):
