@@ -67,7 +67,6 @@ FORWARD_ONLY = {  # minigrad computes these but lacks a gradient torch has
 MISSING = {  # why each is not here (yet)
     "igamma": "regularized incomplete gamma needs a special-function library NumPy lacks",
     "igammac": "regularized incomplete gamma needs a special-function library NumPy lacks",
-    "histogramdd": "the d-dimensional histogram not written (histc and histogram are here)",
 }
 
 NOTES = {  # present, with a behaviour worth knowing

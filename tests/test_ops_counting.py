@@ -13,6 +13,11 @@ from strategies import arrays, shapes, tie_prone
 ints = st.integers(0, 6)
 
 
+def _flat(result):
+    """(hist, [edges...]) as one list of tensors."""
+    return [result[0], *result[1]]
+
+
 def same(got, want):
     got = got if isinstance(got, (tuple, list)) else (got,)
     want = want if isinstance(want, (tuple, list)) else (want,)
@@ -40,6 +45,14 @@ CALLS = {  # name: (draw inputs, call(lib, *tensors))
               lambda m, x: [m.histc(x, 4), m.histc(x, 3, min=0, max=1)]),
     "histogram": (lambda d: [d.draw(arrays(np.float64, shapes(1, 2, 1, 6), tie_prone(np.float64, (0.0, 0.3, 1.0))))],
                   lambda m, x: [*m.histogram(x, 3), *m.histogram(x, 2, range=(0.0, 1.0), density=True)]),
+    "histogramdd": (lambda d: [d.draw(arrays(np.float32, st.sampled_from([(5, 2), (4, 3)]),
+                                             tie_prone(np.float32, (0.0, 0.3, 1.0, 2.0))))],
+                    lambda m, x: [*_flat(m.histogramdd(x, 2)),
+                                  *_flat(m.histogramdd(x, [1, 2, 3][:x.shape[1]], density=True))]),
+    "histogram_weighted": (lambda d: [d.draw(arrays(np.float64, (6,), tie_prone(np.float64, (0.0, 0.3, 1.0)))),
+                                      d.draw(arrays(np.float64, (6,)))],
+                           lambda m, x, w: list(m.histogram(x, m.tensor([0.0, 0.5, 1.0], dtype=x.dtype,
+                                                                        device=x.device), weight=w))),
     "unique": (lambda d: [d.draw(arrays(np.int64, shapes(1, 2), ints))],
                lambda m, x: m.unique(x, return_inverse=True, return_counts=True)),
     "unique_dim": (lambda d: [d.draw(arrays(np.int64, (4, 2), st.integers(0, 1)))],

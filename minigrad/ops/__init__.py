@@ -24,7 +24,7 @@ from .binary import (  # noqa: F401,E402
     logical_xor, nan_to_num, negative, nextafter, positive, true_divide, xlogy,
 )
 from .counting import (  # noqa: F401,E402
-    bincount, bucketize, count_nonzero, frexp, histc, histogram, isin, isneginf, isposinf, isreal, searchsorted,
+    bincount, bucketize, count_nonzero, frexp, histc, histogram, histogramdd, isin, isneginf, isposinf, isreal, searchsorted,
     unique, unique_consecutive,
 )
 from .indexing import (  # noqa: F401,E402

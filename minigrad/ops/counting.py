@@ -1,9 +1,16 @@
-"""Counting and bucketing (no gradient, as in torch): searchsorted bucketize bincount histc histogram unique
+"""Counting and bucketing (no gradient, as in torch): searchsorted bucketize bincount histc histogram(dd) unique
 unique_consecutive isin count_nonzero, and the float tests isposinf isneginf isreal, frexp."""
+import builtins
+from collections import namedtuple
+
 import numpy
 
 from ..tensor import Tensor, as_operand
 from .index import _dim
+
+
+_Histogram = namedtuple("histogram", ["hist", "bin_edges"])
+builtins_range = builtins.range  # histogramdd's `range` argument shadows the builtin there
 
 
 def _wrap(a, dtype=None):
@@ -87,24 +94,47 @@ def histc(input, bins=100, min=0, max=0):
 
 def histogram(input, bins, *, range=None, weight=None, density=False):
     """(hist, bin_edges): bins an int (equal widths over range or the data's range) or a 1-d tensor of edges."""
-    xp, x = input.xp, input.array.reshape(-1)
-    if isinstance(bins, Tensor):
-        edges = bins.array
-    else:
-        lo, hi = (float(range[0]), float(range[1])) if range is not None else (
-            (float(x.min()), float(x.max())) if x.size else (0.0, 0.0))
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5  # numpy's and torch's widening of an empty range
-        edges = _linspace(xp, lo, hi, int(bins) + 1, input.array.dtype)
-    n = edges.shape[0] - 1
-    pos = xp.searchsorted(edges, x, side="right") - 1
-    pos = xp.where(x == edges[-1], n - 1, pos)
-    keep = (pos >= 0) & (pos < n) & (x >= edges[0]) & (x <= edges[-1])
-    w = None if weight is None else weight.array.reshape(-1)[keep]
-    hist = xp.bincount(pos[keep], weights=w, minlength=n).astype(input.array.dtype)
-    if density:
-        hist = hist / (hist.sum() * xp.diff(edges))
-    return _wrap(hist.astype(input.array.dtype)), _wrap(edges)
+    hist, edges = histogramdd(input.reshape(-1, 1), bins if isinstance(bins, int) else [bins], range=range,
+                              weight=weight, density=density)
+    return _Histogram(hist, edges[0])
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges) of the points in input's rows (last dim D): bins an int, D ints or D tensors of edges;
+    range [min_0, max_0, min_1, ...]; each bin holds lo <= x < hi, the last one its upper edge too."""
+    xp, dtype = input.xp, input.array.dtype
+    pts = input.array.reshape(-1, input.shape[-1])
+    n_dims = pts.shape[1]
+    bins = [bins] * n_dims if isinstance(bins, int) else list(bins)
+    if len(bins) != n_dims:
+        raise RuntimeError(f"torch.histogramdd(): expected {n_dims} sequences of bin edges or bin counts, got "
+                           f"{len(bins)}")
+    keep, flat, edges, shape = xp.ones(pts.shape[0], dtype=bool), xp.zeros(pts.shape[0], dtype="int64"), [], []
+    for d, b in enumerate(bins):
+        x = pts[:, d]
+        if isinstance(b, Tensor):
+            e = b.array
+        else:
+            lo, hi = (float(range[2 * d]), float(range[2 * d + 1])) if range is not None else (
+                (float(x.min()), float(x.max())) if x.size else (0.0, 0.0))
+            if lo == hi:
+                lo, hi = lo - 0.5, hi + 0.5  # numpy's and torch's widening of an empty range
+            e = _linspace(xp, lo, hi, int(b) + 1, dtype)
+        n = e.shape[0] - 1
+        pos = xp.where(x == e[-1], n - 1, xp.searchsorted(e, x, side="right") - 1)
+        keep = keep & (pos >= 0) & (pos < n) & (x >= e[0]) & (x <= e[-1])
+        flat = flat * n + xp.clip(pos, 0, n - 1)
+        edges.append(e)
+        shape.append(n)
+    hist = xp.zeros(int(numpy.prod(shape)), dtype=dtype)
+    w = xp.ones(pts.shape[0], dtype=dtype) if weight is None else weight.array.reshape(-1).astype(dtype)
+    xp.add.at(hist, flat[keep], w[keep])  # in the dtype, point by point
+    hist = hist.reshape(shape)
+    if density:  # torch's order: by the total, then by each dim's bin widths
+        hist = hist / hist.sum()
+        for d, e in enumerate(edges):
+            hist = hist / xp.diff(e).reshape([-1 if i == d else 1 for i in builtins_range(n_dims)])
+    return _Histogram(_wrap(hist.astype(dtype)), [_wrap(e) for e in edges])
 
 
 def _linspace(xp, start, end, steps, dtype):

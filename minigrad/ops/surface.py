@@ -80,7 +80,7 @@ _OUT = {
                "expm1 log10 log2 logit rad2deg rsqrt sin sinc sinh tan",
     special: "digamma erf erfc erfinv i0 lgamma mvlgamma polygamma",
     rounding: "angle fix frac sgn signbit trunc",
-    counting: "bucketize frexp histc histogram searchsorted",
+    counting: "bucketize frexp histc histogram histogramdd searchsorted",
     indexing: "index_add index_copy index_fill masked_select nonzero take",
     joining: "column_stack dstack hstack narrow_copy row_stack vstack",
     products: "addbmm addmm addmv addr baddbmm bmm chain_matmul cross dot ger inner kron matrix_power mv outer "
