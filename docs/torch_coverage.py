@@ -65,8 +65,6 @@ FORWARD_ONLY = {  # minigrad computes these but lacks a gradient torch has
 }
 
 MISSING = {  # why each is not here (yet)
-    "igamma": "regularized incomplete gamma needs a special-function library NumPy lacks",
-    "igammac": "regularized incomplete gamma needs a special-function library NumPy lacks",
 }
 
 NOTES = {  # present, with a behaviour worth knowing
@@ -80,6 +78,8 @@ NOTES = {  # present, with a behaviour worth knowing
     "linalg.matrix_norm": "ord 'fro', 1, -1, inf, -inf; 2, -2 and 'nuc' (need an SVD) raise NotImplementedError",
     "gradient": "spacing as numbers (one, or one per dim); coordinate tensors as spacing raise NotImplementedError",
     "scatter_reduce": "prod's gradient where a factor is 0: one pass per src element (exact, slow for big src)",
+    "igamma": "series / continued fraction in float64 (closer to the exact value than torch's asymptotic series for "
+              "large a, by about 1e-10 relative); gradient for other only, as torch",
     "poisson": "torch's CPU sampler on torch's stream, bit for bit",
     "normal": "every overload (tensor/number mean and std, size=, generator=)",
     "median": "median(x) shares the gradient among ties, as torch; median(x, dim) picks the lower median's index",

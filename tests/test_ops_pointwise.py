@@ -93,6 +93,12 @@ BINARY = [
     Case("lerp_scalar", lambda a, b: minigrad.lerp(a, b, 0.3), lambda a, b: torch.lerp(a, b, 0.3), pair()),
     Case("fmod_scalar", lambda a: minigrad.fmod(a, 1.5), lambda a: torch.fmod(a, 1.5), unary(-5, 5)),
     Case("copysign_scalar", lambda a: minigrad.copysign(a, -1.0), lambda a: torch.copysign(a, -1.0), unary(-3, 3)),
+    # the shape parameter a (no gradient in torch either) follows x without a graph: a = 0.37 x + 1.3
+    Case("igamma", lambda x: minigrad.igamma(x.detach() * 0.37 + 1.3, x),
+         lambda x: torch.igamma(x.detach() * 0.37 + 1.3, x), unary(0.01, 15.0, (0.0,)), host_only=True,
+         gradcheck=False),  # gradcheck would move a with x
+    Case("igammac", lambda x: minigrad.igammac(x.detach() * 0.37 + 1.3, x),
+         lambda x: torch.igammac(x.detach() * 0.37 + 1.3, x), unary(0.01, 15.0), host_only=True, gradcheck=False),
     Case("true_divide", minigrad.true_divide, torch.true_divide, pair(b_nonzero=True), node=False),
     Case("ldexp", lambda a: minigrad.ldexp(a, minigrad.tensor([1, -2, 3], device=a.device)),
          lambda a: torch.ldexp(a, torch.tensor([1, -2, 3], device=a.device)), lambda d, t: [d.draw(arrays(t, (2, 3)))],
@@ -261,3 +267,7 @@ def test_domain_errors_and_edges():
         minigrad.lerp(minigrad.tensor([1, 2]), minigrad.tensor([1, 2]), 0.5)
     with pytest.raises(TypeError):
         minigrad.positive(minigrad.tensor([True]))
+    for lib in (minigrad, torch):  # igamma has no gradient for its shape parameter
+        a = lib.tensor([2.0], requires_grad=True)
+        with pytest.raises(RuntimeError):
+            lib.igamma(a, lib.tensor([1.0])).sum().backward()

@@ -24,8 +24,8 @@ from .binary import (  # noqa: F401,E402
     logical_xor, nan_to_num, negative, nextafter, positive, true_divide, xlogy,
 )
 from .counting import (  # noqa: F401,E402
-    bincount, bucketize, count_nonzero, frexp, histc, histogram, histogramdd, isin, isneginf, isposinf, isreal, searchsorted,
-    unique, unique_consecutive,
+    bincount, bucketize, count_nonzero, frexp, histc, histogram, histogramdd, isin, isneginf, isposinf, isreal,
+    searchsorted, unique, unique_consecutive,
 )
 from .indexing import (  # noqa: F401,E402
     argwhere, index_add, index_copy, index_fill, index_reduce, masked_select, nonzero, scatter_reduce, select_scatter,
@@ -50,7 +50,9 @@ from .rearrange import (  # noqa: F401,E402
 )
 from .rounding import angle, conj, fix, frac, real, resolve_conj, resolve_neg, sgn, signbit, trunc  # noqa: F401,E402
 from .sorting import argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort, topk  # noqa: F401,E402
-from .special import digamma, erf, erfc, erfinv, i0, lgamma, mvlgamma, polygamma  # noqa: F401,E402
+from .special import (  # noqa: F401,E402
+    digamma, erf, erfc, erfinv, i0, igamma, igammac, lgamma, mvlgamma, polygamma,
+)
 from .stats import (  # noqa: F401,E402
     aminmax, corrcoef, cov, diff, dist, gradient, logcumsumexp, nanmean, nanquantile, nansum, quantile, renorm,
     std_mean, var_mean,

@@ -1,4 +1,4 @@
-"""Special functions: erf erfc erfinv lgamma digamma polygamma mvlgamma i0.
+"""Special functions: erf erfc erfinv lgamma digamma polygamma mvlgamma i0 igamma igammac.
 
 NumPy has no erf or lgamma: on the CPU they run Python's math.erf / math.lgamma (C's libm, as torch's) element by
 element, on the GPU cupyx.scipy.special. digamma and polygamma are series in xp (recurrence up to a large enough
@@ -121,6 +121,67 @@ class I0(Function):
         return gy * _bessel_i(self.xp, self.x, 1)
 
 
+def _igamma(xp, a, x, upper):
+    """Regularized incomplete gamma P(a, x) (or Q = 1 - P): its series below x = a + 1, the continued fraction
+    (modified Lentz) above, in float64; torch's conventions at the edges (a = 0, x = 0, x = inf, a < 0)."""
+    a64, x64 = xp.broadcast_arrays(a.astype("float64"), x.astype("float64"))
+    ok = (a64 > 0) & (x64 > 0) & xp.isfinite(x64)
+    a_, x_ = xp.where(ok, a64, 1.0), xp.where(ok, x64, 1.0)
+    log_front = a_ * xp.log(x_) - x_ - _elementwise(xp, a_, math.lgamma, "gammaln")
+    use_series = x_ < a_ + 1  # each element runs only the expansion that converges fast for it
+    xs, xc = xp.where(use_series, x_, 0.0), xp.where(use_series, a_ + 2, x_)
+    term = total = 1 / a_  # series: sum x^n / (a (a+1) ... (a+n))
+    for n in range(1, 2000):
+        term = term * xs / (a_ + n)
+        total = total + term
+        if n % 8 == 0 and not bool((xp.abs(term) > 1e-17 * xp.abs(total)).any()):
+            break
+    p_series = xp.exp(log_front) * total
+    b, c, d = xc + 1 - a_, 1 / 1e-300, 1 / (xc + 1 - a_)  # continued fraction for Q
+    h = d
+    for n in range(1, 2000):
+        an, b = -n * (n - a_), b + 2
+        d = an * d + b
+        d = 1 / xp.where(xp.abs(d) < 1e-300, 1e-300, d)
+        c = b + an / c
+        c = xp.where(xp.abs(c) < 1e-300, 1e-300, c)
+        h = h * d * c
+        if n % 8 == 0 and not bool((xp.abs(d * c - 1) > 1e-16).any()):
+            break
+    q_frac = xp.exp(log_front) * h
+    p = xp.where(use_series, p_series, 1 - q_frac)
+    q = xp.where(use_series, 1 - p_series, q_frac)
+    y = q if upper else p
+    edge_p = xp.where((a64 == 0) & (x64 > 0) | xp.isinf(x64) & (a64 >= 0), 1.0, 0.0)  # a = 0 or x = inf: P = 1
+    edge = 1 - edge_p if upper else edge_p
+    y = xp.where(ok, y, xp.where((a64 < 0) | (x64 < 0) | xp.isnan(a64) | xp.isnan(x64), xp.nan, edge))
+    return y.astype(a.dtype)
+
+
+class Igamma(Function):
+    """P(a, x) (igamma) or Q(a, x) (igammac); torch has a gradient for x only."""
+    torch_name = "IgammaBackward0"
+    promote, float_only = True, True
+
+    def __init__(self, upper):
+        self.upper = upper
+        if upper:
+            self.torch_name = "IgammacBackward0"
+
+    def forward(self, a, x):
+        self.a, self.x = a, x
+        return _igamma(self.xp, a, x, self.upper)
+
+    def backward(self, gy):
+        # dP/dx = x^(a-1) e^(-x) / Gamma(a) (Q: its negative); d/da is not implemented, as in torch
+        if self.needs_input_grad[0]:
+            raise RuntimeError(f"the derivative for '{'igammac' if self.upper else 'igamma'}: input' is not "
+                               "implemented.")
+        xp, a, x = self.xp, self.a, self.x
+        g = gy * xp.exp((a - 1) * xp.log(x) - x - _elementwise(xp, a, math.lgamma, "gammaln"))
+        return None, -g if self.upper else g
+
+
 class Erf(Function):
     torch_name = "ErfBackward0"
     float_only = True
@@ -222,6 +283,16 @@ def erfinv(input):
 def i0(input):
     """The modified Bessel function of the first kind, order 0."""
     return I0()(input)
+
+
+def igamma(input, other):
+    """The regularized lower incomplete gamma function P(input, other)."""
+    return Igamma(False)(input, other)
+
+
+def igammac(input, other):
+    """The regularized upper incomplete gamma function Q(input, other) = 1 - P."""
+    return Igamma(True)(input, other)
 
 
 def lgamma(input):

@@ -24,7 +24,7 @@ METHODS = [
     "unbind", "unflatten", "unique", "unique_consecutive", "vdot", "vsplit", "xlogy", "absolute", "greater_equal",
     "less_equal", "not_equal", "logical_and", "logical_or", "logical_not", "isclose", "allclose", "equal", "swapaxes",
     "clamp_min", "clamp_max", "remainder", "floor_divide", "isin", "det", "angle", "conj", "resolve_conj",
-    "resolve_neg", "renorm", "i0", "bitwise_not", "greater", "less", "diagonal_scatter",
+    "resolve_neg", "renorm", "i0", "igamma", "igammac", "bitwise_not", "greater", "less", "diagonal_scatter",
     "scatter_reduce", "index_reduce",
 ]
 
@@ -37,7 +37,8 @@ INPLACE = [
     "index_add", "index_copy", "index_fill", "lcm", "ldexp", "lerp", "lgamma", "log10", "log2", "logical_xor",
     "logit", "mvlgamma", "nan_to_num", "negative", "nextafter", "rad2deg", "rsqrt", "sgn", "sin", "sinc", "sinh",
     "tan", "tril", "triu", "true_divide", "trunc", "xlogy", "clamp", "clip", "remainder", "floor_divide",
-    "logical_and", "logical_or", "logical_not", "renorm", "i0", "scatter_reduce", "index_reduce", "absolute",
+    "logical_and", "logical_or", "logical_not", "renorm", "i0", "igamma", "igammac", "scatter_reduce", "index_reduce",
+    "absolute",
     "divide", "multiply", "subtract", "eq", "ne",
     "lt", "le", "gt", "ge", "greater_equal", "greater", "less_equal", "less", "not_equal", "cumsum", "cumprod",
     "bitwise_not",
@@ -78,7 +79,7 @@ _OUT = {
             "nan_to_num negative nextafter true_divide xlogy",
     pointwise: "acos acosh asin asinh atan atanh arccos arccosh arcsin arcsinh arctan arctanh cos cosh deg2rad exp2 "
                "expm1 log10 log2 logit rad2deg rsqrt sin sinc sinh tan",
-    special: "digamma erf erfc erfinv i0 lgamma mvlgamma polygamma",
+    special: "digamma erf erfc erfinv i0 igamma igammac lgamma mvlgamma polygamma",
     rounding: "angle fix frac sgn signbit trunc",
     counting: "bucketize frexp histc histogram histogramdd searchsorted",
     indexing: "index_add index_copy index_fill masked_select nonzero take",
