@@ -13,6 +13,7 @@ from .ops import *  # noqa: F401,F403
 from .ops import abs, all, any, max, min, pow, round, sum  # noqa: F401  (shadow builtins, as torch does)
 from .tensor import Size, Tensor, is_tensor, numel  # noqa: F401
 from .ops.out import *  # noqa: F401,F403  (minigrad.add(a, b, out=c) ...: the out= forms, as torch's)
+from .ops.surface import *  # noqa: F401,F403  (the same for sin, sort, lerp, ...: issue 19's ops)
 from .creation import (  # noqa: F401
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal, ones, ones_like, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
@@ -35,6 +36,7 @@ autograd.FunctionCtx, autograd.once_differentiable = _function.FunctionCtx, _fun
 _sys.modules[__name__ + ".autograd.function"] = _function  # from minigrad.autograd.function import ...
 from .serialization import load, save  # noqa: F401
 
+from . import linalg  # noqa: E402,F401  (torch.linalg: vector_norm, matrix_norm, norm, cross, inv, det, solve)
 from . import nn, optim  # noqa: E402,F401  (minigrad.nn / minigrad.optim, as torch.nn / torch.optim)
 from . import data, metrics, utils  # noqa: E402,F401
 from . import viz  # noqa: E402,F401  (minigrad.viz.draw(tensor): the graph behind it)

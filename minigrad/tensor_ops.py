@@ -162,6 +162,7 @@ def setup_tensor(tensor, ops_module, creation, sampling):
         if not hasattr(Tensor, name):
             setattr(Tensor, name, _method(name))
     sampling.setup(Tensor)  # uniform_, normal_, bernoulli_, multinomial, ...: torch's CPU streams
+    ops.surface.setup(Tensor, _method, _inplace)  # sin, sort, split, lerp_, ...: ops/surface.py's lists
     Tensor.clip = _method("clip", "clamp")
     Tensor.clamp_min = _method("clamp_min")
     Tensor.clamp_max = _method("clamp_max")

@@ -155,6 +155,7 @@ SNIPPETS = {
     "add_alpha": lambda T: [T.add(T.ones(2), T.ones(2), alpha=2), T.sub(T.tensor(OUT), 1.5, alpha=2)],
     "backends": lambda T: (T.backends.cudnn.deterministic, T.backends.mps.is_available()),
     "scatter_one_hot": lambda T: T.zeros(10, dtype=T.float).scatter_(0, T.tensor(int(Y[2])), value=1),
+    "sort_topk": lambda T: [T.sort(T.tensor([3.0, 1.0]))[0], T.tensor([3.0, 1.0, 2.0]).topk(2).indices],
     "gather_picks": lambda T: T.tensor(OUT).gather(1, T.tensor(Y).unsqueeze(1)).squeeze(1),
     "new_factories": lambda T: [T.tensor(OUT).double().new_zeros(2, 3), T.tensor(Y).new_ones((2,)),
                                 T.tensor(OUT).new_full((2,), 1.5), T.tensor(OUT).new_tensor([1, 2]),
@@ -180,7 +181,7 @@ SNIPPETS.update({  # .data as torch's: a detached Tensor sharing the storage
 })
 
 KNOWN_GAPS = {  # torch idioms that minigrad does not support (documented)
-    "sort": lambda T: T.sort(T.tensor([3.0, 1.0]))[0],
+    "scatter_reduce": lambda T: T.zeros(3).scatter(0, T.tensor([0, 0]), T.tensor([1.0, 2.0]), reduce="multiply"),
 }
 
 

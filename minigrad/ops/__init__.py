@@ -19,3 +19,46 @@ from .unary import (  # noqa: F401
     abs, ceil, clamp, clamp_max, clamp_min, clip, exp, floor, log, log1p, maximum, minimum, round, sigmoid, sign,
     sqrt, square, tanh,
 )
+# torch's "Math operations" surface (issue 19): docs/torch-coverage.md lists what is here and what is not
+from .binary import (  # noqa: F401,E402
+    addcdiv, addcmul, arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_or, bitwise_right_shift, bitwise_xor,
+    copysign, float_power, fmax, fmin, fmod, gcd, heaviside, hypot, lcm, ldexp, lerp, logaddexp, logaddexp2,
+    logical_xor, nan_to_num, negative, nextafter, positive, true_divide, xlogy,
+)
+from .counting import (  # noqa: F401,E402
+    bincount, bucketize, count_nonzero, frexp, histc, histogram, histogramdd, isin, isneginf, isposinf, isreal,
+    searchsorted, unique, unique_consecutive,
+)
+from .indexing import (  # noqa: F401,E402
+    argwhere, index_add, index_copy, index_fill, index_reduce, masked_select, nonzero, scatter_reduce, select_scatter,
+    slice_scatter, take,
+)
+from .joining import (  # noqa: F401,E402
+    adjoint, atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_shapes, broadcast_tensors, broadcast_to,
+    cartesian_prod, chunk, column_stack, combinations, dsplit, dstack, hsplit, hstack, meshgrid, moveaxis, movedim,
+    narrow, narrow_copy, ravel, repeat_interleave, row_stack, select, split, swapdims, tensor_split, tile,
+    tril_indices, triu_indices, unbind, unflatten, unravel_index, vsplit, vstack,
+)
+from .pointwise import (  # noqa: F401,E402
+    acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, asin, asinh, atan, atanh, cos, cosh, deg2rad,
+    exp2, expm1, log10, log2, logit, rad2deg, rsqrt, sin, sinc, sinh, tan,
+)
+from .products import (  # noqa: F401,E402
+    addbmm, addmm, addmv, addr, baddbmm, bmm, cdist, chain_matmul, cross, dot, einsum, ger, inner, kron,
+    matrix_power, mv, outer, tensordot, vander, vdot,
+)
+from .rearrange import (  # noqa: F401,E402
+    diag, diag_embed, diagflat, diagonal, diagonal_scatter, flip, fliplr, flipud, rot90, roll, trace, tril, triu,
+)
+from .rounding import angle, conj, fix, frac, real, resolve_conj, resolve_neg, sgn, signbit, trunc  # noqa: F401,E402
+from .sorting import argsort, cummax, cummin, kthvalue, median, mode, msort, nanmedian, sort, topk  # noqa: F401,E402
+from .special import (  # noqa: F401,E402
+    digamma, erf, erfc, erfinv, i0, igamma, igammac, lgamma, mvlgamma, polygamma,
+)
+from .stats import (  # noqa: F401,E402
+    aminmax, corrcoef, cov, diff, dist, gradient, logcumsumexp, nanmean, nanquantile, nansum, quantile, renorm,
+    std_mean, var_mean,
+)
+from . import surface  # noqa: F401,E402  (Tensor methods, in-place twins and out= forms of the ops above)
+from .surface import absolute, det, divide, greater_equal, less_equal, multiply, not_equal, subtract  # noqa: F401,E402,E501
+from .poisson import poisson  # noqa: F401,E402

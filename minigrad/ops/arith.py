@@ -213,8 +213,9 @@ def floor_divide(a, b):
 
 
 def remainder(a, b):
-    """a - floor(a / b) * b elementwise: the sign follows b, as Python's % and torch; no gradient."""
-    return nograd_binary(a, b, "remainder")
+    from .binary import remainder  # a node with torch's gradient (RemainderBackward0)
+
+    return remainder(a, b)
 
 
 def matmul(a, b):

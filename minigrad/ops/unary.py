@@ -1,8 +1,7 @@
 """Elementwise functions: exp log log1p sqrt abs clamp maximum minimum sigmoid tanh (ReLU is nn/layers.py's),
-and rounding: floor ceil sign round (no gradient: their derivative is 0 almost everywhere)."""
+and rounding: floor ceil sign round (now in rounding.py: nodes whose gradient is 0, as torch's)."""
 from ..autograd import Function
 from ..tensor import Tensor
-from .compare import nograd_unary
 
 
 class Exp(Function):
@@ -224,8 +223,4 @@ def _renamed(y, cls, name):
     return y
 
 
-floor, ceil, sign = nograd_unary("floor"), nograd_unary("ceil"), nograd_unary("sign")
-
-
-def round(x, decimals=0):
-    return Tensor._wrap(x.xp.round(x.array, decimals))
+from .rounding import ceil, floor, round, sign  # noqa: E402,F401  (zero-gradient nodes, as torch's)
