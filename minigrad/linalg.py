@@ -6,10 +6,11 @@ ops/reduce.py's 2-norm (whose subgradient at 0 is 0, as torch's).
 import math
 
 from .autograd import Function
+from .tensor import Tensor
 from .ops import arith as A
 from .ops import reduce as R
 from .ops.products import cross as _cross
-from .ops.products import matrix_power  # noqa: F401
+from .ops import shape as S
 from .ops.rounding import sign as _sign
 from .ops.unary import abs as _abs
 
@@ -169,3 +170,28 @@ def matmul(input, other):
 def vecdot(x, y, *, dim=-1):
     """sum(x * y) over dim (real tensors)."""
     return R.sum(A.mul(x, y), dim)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """Pairwise p-norm distances between the rows of x1 (.., P, M) and x2 (.., R, M)."""
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"cdist: X1 {list(x1.shape)} and X2 {list(x2.shape)} must be at least 2-d with the same "
+                           "number of columns")
+    d = A.sub(S.unsqueeze(x1, -2), S.unsqueeze(x2, -3))
+    y = vector_norm(d, p, dim=-1)
+    return y
+
+
+def matrix_power(input, n):
+    """input @ input @ ... (n times); n = 0 the identity; n < 0 powers of the inverse."""
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{list(input.shape[-2:])} matrices")
+    if n == 0:
+        eye = input.xp.broadcast_to(input.xp.eye(input.shape[-1], dtype=input.array.dtype), input.shape)
+        return Tensor._wrap(eye.copy())
+    x = inv(input) if n < 0 else input
+    y = x
+    for _ in range(abs(n) - 1):
+        y = A.matmul(y, x)
+    return y

@@ -1,5 +1,5 @@
 """Every differentiable op (one class each) and its lowercase function."""
-from .arith import add, div, floor_divide, matmul, mm, mul, neg, pow, reciprocal, remainder, sub  # noqa: F401
+from .arith import add, div, floor_divide, matmul, mm, mul, neg, pow, reciprocal, sub  # noqa: F401
 from .compare import (  # noqa: F401
     all, allclose, any, bitwise_not, eq, equal, ge, greater, gt, isclose, isfinite, isinf, isnan, le, less,
     logical_and, logical_not, logical_op, logical_or, lt, ne,
@@ -23,7 +23,7 @@ from .unary import (  # noqa: F401
 from .binary import (  # noqa: F401,E402
     addcdiv, addcmul, arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_or, bitwise_right_shift, bitwise_xor,
     copysign, float_power, fmax, fmin, fmod, gcd, heaviside, hypot, lcm, ldexp, lerp, logaddexp, logaddexp2,
-    logical_xor, nan_to_num, negative, nextafter, positive, true_divide, xlogy,
+    logical_xor, nan_to_num, negative, nextafter, positive, remainder, true_divide, xlogy,
 )
 from .counting import (  # noqa: F401,E402
     bincount, bucketize, count_nonzero, frexp, histc, histogram, histogramdd, isin, isneginf, isposinf, isreal,
@@ -31,7 +31,7 @@ from .counting import (  # noqa: F401,E402
 )
 from .indexing import (  # noqa: F401,E402
     argwhere, index_add, index_copy, index_fill, index_reduce, masked_select, nonzero, scatter_reduce, select_scatter,
-    slice_scatter, take,
+    slice_scatter, take, where,
 )
 from .joining import (  # noqa: F401,E402
     adjoint, atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_shapes, broadcast_tensors, broadcast_to,
@@ -44,8 +44,8 @@ from .pointwise import (  # noqa: F401,E402
     exp2, expm1, log10, log2, logit, rad2deg, rsqrt, sin, sinc, sinh, tan,
 )
 from .products import (  # noqa: F401,E402
-    addbmm, addmm, addmv, addr, baddbmm, bmm, cdist, chain_matmul, cross, dot, einsum, ger, inner, kron,
-    matrix_power, mv, outer, tensordot, vander, vdot,
+    addbmm, addmm, addmv, addr, baddbmm, bmm, chain_matmul, cross, dot, einsum, ger, inner, kron,
+    mv, outer, tensordot, vander, vdot,
 )
 from .rearrange import (  # noqa: F401,E402
     diag, diag_embed, diagflat, diagonal, diagonal_scatter, flip, fliplr, flipud, rot90, roll, trace, tril, triu,
@@ -60,5 +60,5 @@ from .stats import (  # noqa: F401,E402
     std_mean, var_mean,
 )
 from . import surface  # noqa: F401,E402  (Tensor methods, in-place twins and out= forms of the ops above)
-from .surface import absolute, det, divide, greater_equal, less_equal, multiply, not_equal, subtract  # noqa: F401,E402,E501
+from .surface import absolute, cdist, det, divide, greater_equal, less_equal, matrix_power, multiply, not_equal, subtract  # noqa: F401,E402,E501
 from .poisson import poisson  # noqa: F401,E402

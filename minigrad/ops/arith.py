@@ -212,12 +212,6 @@ def floor_divide(a, b):
     return nograd_binary(a, b, "floor_divide")
 
 
-def remainder(a, b):
-    from .binary import remainder  # a node with torch's gradient (RemainderBackward0)
-
-    return remainder(a, b)
-
-
 def matmul(a, b):
     """a @ b as torch.matmul: (n,) @ (n,) -> (); (m, n) @ (n,) -> (m,); (*, m, n) @ (*, n, p) -> (*, m, p).
     RuntimeError for a 0-d operand or unequal inner sizes; a mix of dtypes is promoted. mm is the same function."""

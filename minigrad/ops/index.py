@@ -239,12 +239,9 @@ class Where(Function):
         return None, xp.where(self.cond, gy, 0), xp.where(self.cond, 0, gy)
 
 
-def where(cond, a=None, b=None):
-    """a where cond else b (broadcast); where(cond) alone is nonzero(cond, as_tuple=True), as torch."""
-    if a is None and b is None:
-        from .indexing import nonzero
-
-        return nonzero(cond, as_tuple=True)
+def where(cond, a, b):
+    """a where cond else b, as torch.where: a, b may be numbers, promoted to one dtype; all three broadcast.
+    (minigrad.where(cond) alone, torch's nonzero(cond, as_tuple=True), is ops/indexing.py's where.)"""
     first = a if isinstance(a, Tensor) else (b if isinstance(b, Tensor) else cond)
     ta, tb = as_operand(a, first), as_operand(b, first)
     want = dtypes.promote_types(ta.dtype, tb.dtype, ta.ndim == 0, tb.ndim == 0)

@@ -6,7 +6,7 @@ import builtins
 from ..autograd import Function
 from ..tensor import Tensor, as_operand
 from . import shape as S
-from .index import _coords, _dim, _index, _pad_to, _src_part
+from .index import _coords, _dim, _index, _pad_to, _src_part, where as _where
 from .mutate import index_put
 
 
@@ -313,3 +313,10 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     y = index_put(input, _at(d, builtins.slice(start, end, step)), as_operand(src, input))
     y._ctx is not None and setattr(y._ctx, "torch_name", "SliceScatterBackward0")
     return y
+
+
+def where(cond, input=None, other=None):
+    """input where cond else other (ops/index.py); where(cond) alone is nonzero(cond, as_tuple=True), as torch."""
+    if input is None and other is None:
+        return nonzero(cond, as_tuple=True)
+    return _where(cond, input, other)

@@ -11,7 +11,7 @@ import warnings
 from .. import dtypes
 from ..autograd import is_grad_enabled
 from ..tensor import Tensor
-from . import arith, compare, index, reduce, shape, stats, unary
+from . import arith, binary, compare, index, indexing, reduce, shape, stats, unary
 from .softmax import log_softmax as _log_softmax, logsumexp as _logsumexp, softmax as _softmax
 
 _AUTOGRAD_MSG = ("{}(): functions with out=... arguments don't support automatic differentiation, but one of the "
@@ -91,10 +91,11 @@ cat, concat, concatenate, stack = (with_out(getattr(shape, n), n) for n in ("cat
         "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "logical_and", "logical_or", "logical_not",
         "bitwise_not", "all", "any"))
 floor, ceil, round, sign = (with_out(getattr(unary, n), n) for n in ("floor", "ceil", "round", "sign"))
-reciprocal, floor_divide, remainder = (
-    with_out(getattr(arith, n), n) for n in ("reciprocal", "floor_divide", "remainder"))
-where, gather, index_select, take_along_dim, scatter, scatter_add = (
-    with_out(getattr(index, n), n) for n in ("where", "gather", "index_select", "take_along_dim", "scatter",
+reciprocal, floor_divide = (with_out(getattr(arith, n), n) for n in ("reciprocal", "floor_divide"))
+remainder = with_out(binary.remainder, "remainder")
+where = with_out(indexing.where, "where")  # where(cond) alone too: nonzero(cond, as_tuple=True)
+gather, index_select, take_along_dim, scatter, scatter_add = (
+    with_out(getattr(index, n), n) for n in ("gather", "index_select", "take_along_dim", "scatter",
                                              "scatter_add"))
 
 __all__ = [n for n, v in list(globals().items()) if callable(v) and getattr(v, "__wrapped__", None) is not None]

@@ -238,39 +238,10 @@ def kron(input, other):
     return S.reshape(A.mul(a_, b_), tuple(p * q for p, q in zip(a.shape, b.shape)))
 
 
-def cdist(x1, x2, p=2.0, compute_mode=None):
-    """Pairwise p-norm distances between the rows of x1 (.., P, M) and x2 (.., R, M)."""
-    from ..linalg import vector_norm
-
-    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
-        raise RuntimeError(f"cdist: X1 {list(x1.shape)} and X2 {list(x2.shape)} must be at least 2-d with the same "
-                           "number of columns")
-    d = A.sub(S.unsqueeze(x1, -2), S.unsqueeze(x2, -3))
-    y = vector_norm(d, p, dim=-1)
-    return y
-
-
 def chain_matmul(*matrices):
     y = matrices[0]
     for m in matrices[1:]:
         y = A.matmul(y, m)
-    return y
-
-
-def matrix_power(input, n):
-    """input @ input @ ... (n times); n = 0 the identity; n < 0 powers of the inverse."""
-    from ..linalg import inv
-
-    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
-        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
-                           f"{list(input.shape[-2:])} matrices")
-    if n == 0:
-        eye = input.xp.broadcast_to(input.xp.eye(input.shape[-1], dtype=input.array.dtype), input.shape)
-        return Tensor._wrap(eye.copy())
-    x = inv(input) if n < 0 else input
-    y = x
-    for _ in range(abs(n) - 1):
-        y = A.matmul(y, x)
     return y
 
 

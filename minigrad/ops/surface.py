@@ -51,9 +51,24 @@ multiply, divide, subtract = arith.mul, arith.div, arith.sub
 
 
 def det(input):
+    """The determinant of each square matrix (torch.det is torch.linalg.det)."""
     from ..linalg import det as _det
 
     return _det(input)
+
+
+def matrix_power(input, n):
+    """input @ input @ ... (n times); n = 0 the identity, n < 0 powers of the inverse (torch.linalg.matrix_power)."""
+    from ..linalg import matrix_power as _matrix_power
+
+    return _matrix_power(input, n)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """Pairwise p-norm distances between the rows of x1 (.., P, M) and x2 (.., R, M)."""
+    from ..linalg import cdist as _cdist
+
+    return _cdist(x1, x2, p, compute_mode)
 
 
 def _polygamma_method(self, n):
@@ -84,7 +99,7 @@ _OUT = {
     counting: "bucketize frexp histc histogram histogramdd searchsorted",
     indexing: "index_add index_copy index_fill masked_select nonzero take",
     joining: "column_stack dstack hstack narrow_copy row_stack vstack",
-    products: "addbmm addmm addmv addr baddbmm bmm chain_matmul cross dot ger inner kron matrix_power mv outer "
+    products: "addbmm addmm addmv addr baddbmm bmm chain_matmul cross dot ger inner kron mv outer "
               "tensordot vdot",
     rearrange: "diag tril triu",
     sorting: "argsort cummax cummin kthvalue median mode msort nanmedian sort topk",
@@ -94,6 +109,7 @@ for _module, _names in _OUT.items():
     for _name in _names.split():
         globals()[_name] = with_out(getattr(_module, _name), _name)
 absolute = with_out(unary.abs, "absolute")
+matrix_power = with_out(matrix_power, "matrix_power")
 multiply, divide, subtract = (with_out(getattr(arith, n), m) for n, m in (
     ("mul", "multiply"), ("div", "divide"), ("sub", "subtract")))
 greater_equal, less_equal, not_equal = (with_out(getattr(compare, n), m) for n, m in (
