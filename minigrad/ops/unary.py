@@ -5,6 +5,7 @@ from ..tensor import Tensor
 
 
 class Exp(Function):
+    """y = exp(x) elementwise."""
     torch_name = "ExpBackward0"
     float_only = True
 
@@ -18,6 +19,7 @@ class Exp(Function):
 
 
 class Log(Function):
+    """y = log(x) elementwise."""
     torch_name = "LogBackward0"
     float_only = True
 
@@ -31,6 +33,7 @@ class Log(Function):
 
 
 class Log1p(Function):
+    """y = log(1 + x) elementwise, accurate near x = 0."""
     torch_name = "Log1PBackward0"
     float_only = True
 
@@ -44,6 +47,7 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    """y = sqrt(x) elementwise."""
     torch_name = "SqrtBackward0"
     float_only = True
 
@@ -57,6 +61,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    """y = |x| elementwise; gradient sign(x), 0 at x = 0 (torch's)."""
     torch_name = "AbsBackward0"
 
     def forward(self, x):
@@ -70,6 +75,7 @@ class Abs(Function):
 
 
 class Clamp(Function):
+    """y = clip(x, lo, hi) for number bounds (None: no bound); gradient 1 strictly inside, 0 on a bound and beyond."""
     saves_inputs = (0,)  # torch keeps x (ours, the mask from it)
     torch_name = "ClampBackward1"
 
@@ -91,6 +97,7 @@ class Clamp(Function):
 
 
 class Maximum(Function):
+    """y = max(a, b) elementwise; a tie splits the gradient in half, a NaN (y NaN) sends it to both."""
     torch_name = "MaximumBackward0"
     promote = True
 
@@ -106,6 +113,7 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    """y = min(a, b) elementwise; a tie splits the gradient in half, a NaN (y NaN) sends it to both."""
     torch_name = "MinimumBackward0"
     promote = True
 
@@ -121,6 +129,7 @@ class Minimum(Function):
 
 
 class SigmoidFunction(Function):
+    """y = 1 / (1 + exp(-x)) elementwise, from exp(-|x|) so it never overflows."""
     torch_name = "SigmoidBackward0"
     float_only = True
 
@@ -137,6 +146,7 @@ class SigmoidFunction(Function):
 
 
 class TanhFunction(Function):
+    """y = tanh(x) elementwise."""
     torch_name = "TanhBackward0"
     float_only = True
 
@@ -150,26 +160,33 @@ class TanhFunction(Function):
 
 
 def exp(x):
+    """e ** x elementwise; an integer tensor gives the default float dtype, as torch."""
     return Exp()(x)
 
 
 def log(x):
+    """The natural log elementwise (-inf at 0, NaN below); an integer tensor gives the default float dtype."""
     return Log()(x)
 
 
 def log1p(x):
+    """log(1 + x) elementwise, accurate near 0; an integer tensor gives the default float dtype."""
     return Log1p()(x)
 
 
 def sqrt(x):
+    """The square root elementwise (NaN below 0); an integer tensor gives the default float dtype."""
     return Sqrt()(x)
 
 
 def abs(x):
+    """|x| elementwise, in x's dtype; its gradient at 0 is 0, as torch's."""
     return Abs()(x)
 
 
 def clamp(x, min=None, max=None):
+    """x limited to [min, max] (either may be None, not both: RuntimeError); clip is the same function.
+    Number bounds pass the gradient strictly inside only; tensor bounds broadcast and split it in half at a tie."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -188,32 +205,39 @@ clip = clamp
 
 
 def maximum(a, b):
+    """max(a, b) elementwise (shapes broadcast, dtypes promote); ties split the gradient, NaN propagates."""
     return Maximum()(a, b)
 
 
 def minimum(a, b):
+    """min(a, b) elementwise (shapes broadcast, dtypes promote); ties split the gradient, NaN propagates."""
     return Minimum()(a, b)
 
 
 def sigmoid(x):
+    """1 / (1 + exp(-x)) elementwise, without overflow for large |x|."""
     return SigmoidFunction()(x)
 
 
 def tanh(x):
+    """tanh(x) elementwise."""
     return TanhFunction()(x)
 
 
 def square(x):
+    """x * x elementwise (through mul, so its node is MulBackward0)."""
     from .arith import mul
 
     return mul(x, x)
 
 
 def clamp_min(x, min):
+    """clamp(x, min=min); node ClampMinBackward0 for a number bound, as torch."""
     return _renamed(clamp(x, min=min), Clamp, "ClampMinBackward0")
 
 
 def clamp_max(x, max):
+    """clamp(x, max=max); node ClampMaxBackward0 for a number bound, as torch."""
     return _renamed(clamp(x, max=max), Clamp, "ClampMaxBackward0")
 
 
