@@ -8,6 +8,7 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 
 class Sin(Function):
+    """y = sin(x) elementwise."""
     torch_name = "SinBackward0"
     float_only = True
 
@@ -21,6 +22,7 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """y = cos(x) elementwise."""
     torch_name = "CosBackward0"
     float_only = True
 
@@ -34,6 +36,7 @@ class Cos(Function):
 
 
 class Tan(Function):
+    """y = tan(x) elementwise."""
     torch_name = "TanBackward0"
     float_only = True
 
@@ -47,6 +50,7 @@ class Tan(Function):
 
 
 class Asin(Function):
+    """y = asin(x) elementwise (NaN outside [-1, 1])."""
     torch_name = "AsinBackward0"
     float_only = True
 
@@ -60,6 +64,7 @@ class Asin(Function):
 
 
 class Acos(Function):
+    """y = acos(x) elementwise (NaN outside [-1, 1])."""
     torch_name = "AcosBackward0"
     float_only = True
 
@@ -73,6 +78,7 @@ class Acos(Function):
 
 
 class Atan(Function):
+    """y = atan(x) elementwise."""
     torch_name = "AtanBackward0"
     float_only = True
 
@@ -86,6 +92,7 @@ class Atan(Function):
 
 
 class Sinh(Function):
+    """y = sinh(x) elementwise."""
     torch_name = "SinhBackward0"
     float_only = True
 
@@ -99,6 +106,7 @@ class Sinh(Function):
 
 
 class Cosh(Function):
+    """y = cosh(x) elementwise."""
     torch_name = "CoshBackward0"
     float_only = True
 
@@ -112,6 +120,7 @@ class Cosh(Function):
 
 
 class Asinh(Function):
+    """y = asinh(x) elementwise."""
     torch_name = "AsinhBackward0"
     float_only = True
 
@@ -125,6 +134,7 @@ class Asinh(Function):
 
 
 class Acosh(Function):
+    """y = acosh(x) elementwise (NaN below 1)."""
     torch_name = "AcoshBackward0"
     float_only = True
 
@@ -138,6 +148,7 @@ class Acosh(Function):
 
 
 class Atanh(Function):
+    """y = atanh(x) elementwise (+-inf at +-1, NaN outside)."""
     torch_name = "AtanhBackward0"
     float_only = True
 
@@ -151,6 +162,7 @@ class Atanh(Function):
 
 
 class Exp2(Function):
+    """y = 2 ** x elementwise."""
     torch_name = "Exp2Backward0"
     float_only = True
 
@@ -164,6 +176,7 @@ class Exp2(Function):
 
 
 class Expm1(Function):
+    """y = exp(x) - 1 elementwise, accurate near x = 0."""
     torch_name = "Expm1Backward0"
     float_only = True
 
@@ -177,6 +190,7 @@ class Expm1(Function):
 
 
 class Log2(Function):
+    """y = log2(x) elementwise."""
     torch_name = "Log2Backward0"
     float_only = True
 
@@ -190,6 +204,7 @@ class Log2(Function):
 
 
 class Log10(Function):
+    """y = log10(x) elementwise."""
     torch_name = "Log10Backward0"
     float_only = True
 
@@ -203,6 +218,7 @@ class Log10(Function):
 
 
 class Rsqrt(Function):
+    """y = 1 / sqrt(x) elementwise."""
     torch_name = "RsqrtBackward0"
     float_only = True
 
@@ -216,6 +232,7 @@ class Rsqrt(Function):
 
 
 class Sinc(Function):
+    """y = sin(pi x) / (pi x) elementwise, 1 at x = 0 (gradient 0 there)."""
     torch_name = "SincBackward0"
     float_only = True
 
@@ -233,6 +250,7 @@ class Sinc(Function):
 
 
 class Logit(Function):
+    """y = log(z / (1 - z)), z = x clamped to [eps, 1 - eps] if eps is given (gradient 0 outside that range)."""
     torch_name = "LogitBackward0"
     float_only = True
 
@@ -254,6 +272,7 @@ class Logit(Function):
 
 
 class Deg2Rad(Function):
+    """y = x * pi / 180 elementwise."""
     torch_name = "Deg2RadBackward0"
     float_only = True
 
@@ -266,6 +285,7 @@ class Deg2Rad(Function):
 
 
 class Rad2Deg(Function):
+    """y = x * 180 / pi elementwise."""
     torch_name = "Rad2DegBackward0"
     float_only = True
 

@@ -19,6 +19,7 @@ class _ZeroGrad(Function):
 
 
 class Floor(_ZeroGrad):
+    """y = floor(x) elementwise (integer x unchanged); gradient 0."""
     torch_name = "FloorBackward0"
 
     def forward(self, x):
@@ -26,6 +27,7 @@ class Floor(_ZeroGrad):
 
 
 class Ceil(_ZeroGrad):
+    """y = ceil(x) elementwise (integer x unchanged); gradient 0."""
     torch_name = "CeilBackward0"
 
     def forward(self, x):
@@ -33,6 +35,7 @@ class Ceil(_ZeroGrad):
 
 
 class Trunc(_ZeroGrad):
+    """y = trunc(x), rounded toward zero (integer x unchanged); gradient 0."""
     torch_name = "TruncBackward0"
 
     def forward(self, x):
@@ -55,6 +58,7 @@ class Round(_ZeroGrad):
 
 
 class Sign(_ZeroGrad):
+    """y = sign(x): -1, 0 or 1 elementwise (bool x unchanged); gradient 0."""
     torch_name = "SignBackward0"
 
     def forward(self, x):
@@ -76,6 +80,7 @@ class Angle(_ZeroGrad):
 
 
 class Frac(Function):
+    """y = x - trunc(x) for float x (NotImplementedError otherwise); gradient 1."""
     torch_name = "FracBackward0"
 
     def forward(self, x):
@@ -117,6 +122,7 @@ def sign(input):
 
 
 def sgn(input):
+    """sign for real tensors (torch.sgn differs only on complex ones); its node is SgnBackward0."""
     return Sgn()(input)
 
 

@@ -80,6 +80,7 @@ def _polygamma(xp, n, x):
 
 
 class Polygamma(Function):
+    """y = polygamma(n, x), the n-th derivative of digamma (n >= 1); +-inf at the poles x = 0, -1, -2, ..."""
     torch_name = "PolygammaBackward0"
     float_only = True
 
@@ -109,6 +110,7 @@ def _bessel_i(xp, x, order):
 
 
 class I0(Function):
+    """y = I0(x), the modified Bessel function of the first kind of order 0; gradient I1(x)."""
     torch_name = "I0Backward0"
     float_only = True
 
@@ -183,6 +185,7 @@ class Igamma(Function):
 
 
 class Erf(Function):
+    """y = erf(x) elementwise."""
     torch_name = "ErfBackward0"
     float_only = True
 
@@ -196,6 +199,7 @@ class Erf(Function):
 
 
 class Erfc(Function):
+    """y = erfc(x) = 1 - erf(x) elementwise."""
     torch_name = "ErfcBackward0"
     float_only = True
 
@@ -209,6 +213,7 @@ class Erfc(Function):
 
 
 class Erfinv(Function):
+    """y = erfinv(x), the inverse of erf on (-1, 1); +-inf at +-1, NaN outside."""
     torch_name = "ErfinvBackward0"
     float_only = True
 
@@ -237,6 +242,7 @@ class Erfinv(Function):
 
 
 class Lgamma(Function):
+    """y = log |Gamma(x)| elementwise; inf at the poles x = 0, -1, -2, ...; gradient digamma(x)."""
     torch_name = "LgammaBackward0"
     float_only = True
 
@@ -253,6 +259,7 @@ class Lgamma(Function):
 
 
 class Digamma(Function):
+    """y = digamma(x) = d lgamma(x)/dx; -inf at 0, NaN at negative integers; gradient trigamma(x)."""
     torch_name = "DigammaBackward0"
     float_only = True
 
