@@ -16,6 +16,7 @@ from .ops.unary import abs as _abs
 
 
 class Inv(Function):
+    """y = inv(x) for each square matrix: (*, n, n) -> (*, n, n)."""
     torch_name = "LinalgInvExBackward0"
     float_only = True
 
@@ -31,6 +32,7 @@ class Inv(Function):
 
 
 class Det(Function):
+    """y = det(x) for each square matrix: (*, n, n) -> (*); gradient det(x) inv(x)^T (invertible x only)."""
     torch_name = "LinalgDetBackward0"
     float_only = True
 
@@ -164,6 +166,7 @@ def cross(input, other, *, dim=-1):
 
 
 def matmul(input, other):
+    """linalg.matmul: input @ other, the same as minigrad.matmul."""
     return A.matmul(input, other)
 
 

@@ -258,6 +258,7 @@ def fmod(input, other):
 
 
 def remainder(input, other):
+    """Python's %: input - floor(input / other) * other, with other's sign (fmod takes input's)."""
     f = Remainder()
     if not isinstance(other, Tensor):
         f.torch_name = "RemainderBackward1"
@@ -281,18 +282,22 @@ def xlogy(input, other):
 
 
 def logaddexp(input, other):
+    """log(exp(input) + exp(other)) elementwise, without overflow."""
     return LogAddExp()(input, other)
 
 
 def logaddexp2(input, other):
+    """log2(2 ** input + 2 ** other) elementwise, without overflow."""
     return LogAddExp2()(input, other)
 
 
 def fmax(input, other):
+    """max(input, other) elementwise ignoring NaN (NaN only where both are); a tie splits the gradient in half."""
     return Fmax()(input, other)
 
 
 def fmin(input, other):
+    """min(input, other) elementwise ignoring NaN (NaN only where both are); a tie splits the gradient in half."""
     return Fmin()(input, other)
 
 
@@ -343,6 +348,7 @@ def ldexp(input, other):
 
 
 def true_divide(input, other):
+    """input / other (div): true division, integer inputs give a float result."""
     from .arith import div
 
     return div(input, other)
@@ -380,6 +386,7 @@ bitwise_left_shift, bitwise_right_shift = _int_only("bitwise_left_shift"), _int_
 
 
 def logical_xor(input, other):
+    """True where exactly one of input and other is nonzero; a bool tensor, no gradient."""
     return nograd_binary(input, other, "logical_xor")
 
 

@@ -202,10 +202,12 @@ def count_nonzero(input, dim=None):
 
 
 def isposinf(input):
+    """True where input is +inf; a bool tensor, no gradient."""
     return _wrap(input.xp.isposinf(input.array))
 
 
 def isneginf(input):
+    """True where input is -inf; a bool tensor, no gradient."""
     return _wrap(input.xp.isneginf(input.array))
 
 

@@ -47,6 +47,7 @@ def _sample(lam, g):
 
 
 class Poisson(Function):
+    """y = one Poisson(rate) draw per element of x, in x's dtype (RuntimeError for a negative rate); gradient 0."""
     torch_name = "PoissonBackward0"
 
     def __init__(self, generator):

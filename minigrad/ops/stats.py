@@ -12,6 +12,7 @@ _MinMax = namedtuple("aminmax", ["min", "max"])
 
 
 class NanSum(Function):
+    """y = sum of x over dim with NaN counted as 0 (integers sum in int64); NaN elements get gradient 0."""
     torch_name = "NansumBackward0"
 
     def __init__(self, dim, keepdim):
@@ -29,6 +30,7 @@ class NanSum(Function):
 
 
 class LogCumSumExp(Function):
+    """y = log(cumsum(exp(x))) along dim, shifted by the max so exp never overflows."""
     torch_name = "LogcumsumexpBackward0"
     float_only = True
 
@@ -84,11 +86,13 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 @R.torch_aliases
 def var_mean(input, dim=None, *, correction=None, unbiased=None, keepdim=False):
+    """(var, mean) over dim (all elements if None); correction 1 (Bessel) by default, as torch."""
     return var(input, dim, unbiased, keepdim, correction), R.mean(input, dim, keepdim)
 
 
 @R.torch_aliases
 def std_mean(input, dim=None, *, correction=None, unbiased=None, keepdim=False):
+    """(std, mean) over dim (all elements if None); correction 1 (Bessel) by default, as torch."""
     return std(input, dim, unbiased, keepdim, correction), R.mean(input, dim, keepdim)
 
 
