@@ -16,6 +16,7 @@ def _at(dim, index):
 
 
 class IndexAdd(Function):
+    """y = x with y[index[i]] += alpha * source[i] along dim (repeated indices add up)."""
     torch_name = "IndexAddBackward0"
 
     def __init__(self, dim, index, alpha):
@@ -32,6 +33,7 @@ class IndexAdd(Function):
 
 
 class IndexCopy(Function):
+    """y = x with y[index[i]] = source[i] along dim; the overwritten rows pass their gradient to source."""
     torch_name = "IndexCopyBackward0"
 
     def __init__(self, dim, index):
@@ -50,6 +52,7 @@ class IndexCopy(Function):
 
 
 class IndexFill(Function):
+    """y = x with y[index[i]] = value along dim; the filled rows pass no gradient to x."""
     torch_name = "IndexFillBackward0"
 
     def __init__(self, dim, index, value):
@@ -296,6 +299,7 @@ def nonzero(input, *, as_tuple=False):
 
 
 def argwhere(input):
+    """nonzero(input): the coordinates of the nonzero elements, an (N, input.ndim) int64 tensor."""
     return nonzero(input)
 
 

@@ -88,14 +88,17 @@ def _split_dim(input, sections, dim, name, min_dims):
 
 
 def hsplit(input, sections):
+    """tensor_split along dim 1 (dim 0 for a 1-d tensor); sections, if an int, must divide that dim."""
     return _split_dim(input, sections, 1 if input.ndim > 1 else 0, "hsplit", 1)
 
 
 def vsplit(input, sections):
+    """tensor_split along dim 0 of a tensor of at least 2 dims; sections, if an int, must divide that dim."""
     return _split_dim(input, sections, 0, "vsplit", 2)
 
 
 def dsplit(input, sections):
+    """tensor_split along dim 2 of a tensor of at least 3 dims; sections, if an int, must divide that dim."""
     return _split_dim(input, sections, 2, "dsplit", 3)
 
 
@@ -111,6 +114,7 @@ def narrow(input, dim, start, length):
 
 
 def narrow_copy(input, dim, start, length):
+    """narrow(input, dim, start, length) as a new tensor (a copy, not a view)."""
     return S.clone(narrow(input, dim, start, length))
 
 
@@ -144,6 +148,7 @@ moveaxis = movedim
 
 
 def swapdims(input, dim0, dim1):
+    """transpose(input, dim0, dim1)."""
     return S.transpose(input, dim0, dim1)
 
 
@@ -153,14 +158,17 @@ def adjoint(input):
 
 
 def atleast_1d(*tensors):
+    """Each tensor with at least 1 dim: () -> (1,); one tensor in gives one out, else a tuple."""
     return _atleast(tensors, 1)
 
 
 def atleast_2d(*tensors):
+    """Each tensor with at least 2 dims: () -> (1, 1), (k,) -> (1, k); one tensor in gives one out, else a tuple."""
     return _atleast(tensors, 2)
 
 
 def atleast_3d(*tensors):
+    """() -> (1, 1, 1), (k,) -> (1, k, 1), (m, k) -> (m, k, 1); one tensor in gives one out, else a tuple."""
     return _atleast(tensors, 3)
 
 
@@ -179,11 +187,13 @@ def _atleast(tensors, n):
 
 
 def hstack(tensors):
+    """cat along dim 1 (dim 0 for 1-d tensors), after atleast_1d."""
     ts = atleast_1d(*tensors)
     return S.cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
+    """cat along dim 0 after atleast_2d: a 1-d tensor (k,) becomes a row (1, k)."""
     return S.cat(atleast_2d(*tensors), 0)
 
 
@@ -191,10 +201,12 @@ row_stack = vstack
 
 
 def dstack(tensors):
+    """cat along dim 2 after atleast_3d."""
     return S.cat(atleast_3d(*tensors), 2)
 
 
 def column_stack(tensors):
+    """cat along dim 1, 0-d and 1-d tensors first reshaped to columns (n, 1)."""
     return S.cat([S.reshape(t, (t.numel(), 1)) if t.ndim < 2 else t for t in tensors], 1)
 
 
@@ -205,14 +217,17 @@ def tile(input, *dims):
 
 
 def broadcast_shapes(*shapes):
+    """The shape the given shapes broadcast to, a tuple (an int counts as a 1-d shape)."""
     return tuple(numpy.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
 
 
 def broadcast_to(input, size):
+    """expand(input, size): input broadcast to size as a view (-1 keeps a dim)."""
     return S.expand(input, *size_args((size,)))
 
 
 def broadcast_tensors(*tensors):
+    """The tensors expanded (views) to their common broadcast shape, as a tuple."""
     shape = broadcast_shapes(*[t.shape for t in tensors])
     return tuple(S.expand(t, shape) for t in tensors)
 
@@ -286,6 +301,7 @@ def unflatten(input, dim, sizes):
 
 
 def ravel(input):
+    """input flattened to a 1-d tensor (reshape to (-1,))."""
     return S.reshape(input, (-1,))
 
 

@@ -27,6 +27,7 @@ def _parse(equation, shapes):
 
 
 class Einsum(Function):
+    """y = einsum(equation, *xs), one node (EinsumBackward) where torch composes permute, bmm and sum."""
     torch_name = "EinsumBackward"  # torch has no single node (it composes permute / bmm / sum)
     promote = True
 
@@ -66,6 +67,7 @@ def _undiagonal(xp, g, sub, full, shape):
 
 
 class Cross(Function):
+    """y = a x b, the cross product of 3-vectors along dim; node LinalgCrossBackward0."""
     torch_name = "LinalgCrossBackward0"
     promote = True
 
@@ -140,6 +142,7 @@ def inner(input, other):
 
 
 def dot(input, tensor):
+    """The sum of input * tensor for two 1-d tensors of one dtype (RuntimeError otherwise): (n,), (n,) -> ()."""
     _check_dims("dot", input=(input, 1), tensor=(tensor, 1))
     if input.dtype != tensor.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {input.dtype} and "
@@ -151,6 +154,7 @@ vdot = dot
 
 
 def mv(input, vec):
+    """Matrix times vector: (n, m) @ (m,) -> (n,)."""
     _check_dims("mv", input=(input, 2), vec=(vec, 1))
     return A.matmul(input, vec)
 
@@ -239,6 +243,7 @@ def kron(input, other):
 
 
 def chain_matmul(*matrices):
+    """matrices[0] @ matrices[1] @ ..., multiplied left to right."""
     y = matrices[0]
     for m in matrices[1:]:
         y = A.matmul(y, m)

@@ -6,6 +6,7 @@ from .index import _dim
 
 
 class Flip(Function):
+    """y = x reversed along dims (a copy)."""
     torch_name = "FlipBackward0"
 
     def __init__(self, dims):
@@ -20,6 +21,7 @@ class Flip(Function):
 
 
 class Roll(Function):
+    """y = x shifted by shifts along dims, wrapping around (dims None: the flattened x)."""
     torch_name = "RollBackward0"
 
     def __init__(self, shifts, dims):
@@ -39,6 +41,7 @@ class Roll(Function):
 
 
 class Rot90(Function):
+    """y = x rotated by k quarter turns in the plane of dims (a copy)."""
     torch_name = "Rot90Backward0"
 
     def __init__(self, k, dims):
@@ -59,6 +62,7 @@ def _triangle(xp, shape, k, lower):
 
 
 class Tril(Function):
+    """y = x with the elements above the k-th diagonal of the last two dims set to 0."""
     torch_name = "TrilBackward0"
 
     def __init__(self, k):
@@ -74,6 +78,7 @@ class Tril(Function):
 
 
 class Triu(Function):
+    """y = x with the elements below the k-th diagonal of the last two dims set to 0."""
     torch_name = "TriuBackward0"
 
     def __init__(self, k):
@@ -163,6 +168,7 @@ class DiagonalScatter(Function):
 
 
 class Trace(Function):
+    """y = the sum of the main diagonal of a 2-d x: (n, m) -> ()."""
     torch_name = "TraceBackward0"
 
     def forward(self, x):
@@ -188,12 +194,14 @@ def flip(input, *dims):
 
 
 def fliplr(input):
+    """flip along dim 1 (input at least 2-d)."""
     if input.ndim < 2:
         raise RuntimeError("fliplr: Input must be >= 2-d.")
     return flip(input, (1,))
 
 
 def flipud(input):
+    """flip along dim 0 (input at least 1-d)."""
     if input.ndim < 1:
         raise RuntimeError("flipud: Input must be >= 1-d.")
     return flip(input, (0,))
@@ -242,6 +250,7 @@ def triu(input, diagonal=0):
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The offset diagonal of the (dim1, dim2) matrices as a new last dim (a copy, where torch gives a view)."""
     d1, d2 = _dim(dim1, input.ndim), _dim(dim2, input.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -261,6 +270,8 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """input's last dim on the offset diagonal of new zero matrices in dims (dim1, dim2):
+    (*, n) -> (*, n + |offset|, n + |offset|) with the default dims (-2, -1)."""
     n = input.ndim + 1
     d1, d2 = _dim(dim1, n), _dim(dim2, n)
     if d1 == d2:
@@ -278,6 +289,7 @@ def diag(input, diagonal=0):
 
 
 def diagflat(input, offset=0):
+    """input flattened onto the offset diagonal of a 2-d matrix of zeros: (n,) -> (n + |offset|, n + |offset|)."""
     return diag_embed(input.reshape(-1), offset, 0, 1)
 
 

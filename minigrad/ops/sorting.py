@@ -40,6 +40,7 @@ class _Selected(Function):
 
 
 class Sort(_Selected):
+    """values = x sorted along dim, stably (NaN as the largest value); indices from pick."""
     torch_name = "SortBackward0"
 
     def __init__(self, dim, descending, stable=False):
@@ -49,10 +50,12 @@ class Sort(_Selected):
             self.torch_name = "SortBackward1"  # torch's sort.stable overload
 
     def pick(self, x):
+        """The stable argsort of x along dim (descending keeps equal elements in their order)."""
         return stable_argsort(self.xp, x, self.dim, self.descending)
 
 
 class Topk(_Selected):
+    """values = the k largest (or smallest) of x along dim, in order; equal values taken in stable order."""
     torch_name = "TopkBackward0"
 
     def __init__(self, dim, k, largest, sort):
@@ -60,11 +63,13 @@ class Topk(_Selected):
         self.k, self.largest = k, largest
 
     def pick(self, x):
+        """The first k indices of x's stable argsort along dim (descending when largest)."""
         idx = stable_argsort(self.xp, x, self.dim, self.largest)
         return self.xp.take(idx, self.xp.arange(self.k), axis=self.dim)
 
 
 class Kthvalue(_Selected):
+    """values = the k-th smallest of x along dim (k from 1); among equal values the first in stable order."""
     torch_name = "KthvalueBackward0"
 
     def __init__(self, dim, k, keepdim):
@@ -72,6 +77,7 @@ class Kthvalue(_Selected):
         self.k = k
 
     def pick(self, x):
+        """The index of the k-th entry of x's stable ascending argsort along dim, as a dim of size 1."""
         idx = stable_argsort(self.xp, x, self.dim)
         return self.xp.take(idx, self.xp.asarray([self.k - 1]), axis=self.dim)
 
@@ -87,6 +93,7 @@ class MedianDim(_Selected):
             self.torch_name = "NanmedianBackward1"
 
     def pick(self, x):
+        """The index of the lower median along dim (of the non-NaN values for nanmedian; median: the first NaN)."""
         xp = self.xp
         idx = stable_argsort(xp, x, self.dim)
         nan = xp.isnan(x).sum(axis=self.dim, keepdims=True)
@@ -101,6 +108,7 @@ class Mode(_Selected):
     torch_name = "ModeBackward0"
 
     def pick(self, x):
+        """The last index of the most frequent value along dim (the smallest of equally frequent ones)."""
         xp = self.xp
         xs = xp.moveaxis(x, self.dim, -1)
         idx = xp.argsort(xs, axis=-1, kind="stable")
@@ -132,16 +140,20 @@ class _Cumulative(_Selected):
 
 
 class Cummax(_Cumulative):
+    """values = the running max of x along dim; a tie moves to the later index; a NaN, once met, stays."""
     torch_name = "CummaxBackward0"
 
     def better(self, v, cur):
+        """True where v replaces the running max cur (v >= cur, so a tie moves to the later index)."""
         return v >= cur
 
 
 class Cummin(_Cumulative):
+    """values = the running min of x along dim; a tie moves to the later index; a NaN, once met, stays."""
     torch_name = "CumminBackward0"
 
     def better(self, v, cur):
+        """True where v replaces the running min cur (v <= cur, so a tie moves to the later index)."""
         return v <= cur
 
 
@@ -162,6 +174,7 @@ def sort(input, dim=-1, descending=False, stable=None):
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
+    """The int64 indices that sort input along dim (always stable, as torch's CPU sort)."""
     return sort(input, dim, descending, stable).indices
 
 
