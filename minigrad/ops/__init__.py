@@ -21,9 +21,12 @@ from .unary import (  # noqa: F401
 )
 # torch's "Math operations" surface (issue 19): docs/torch-coverage.md lists what is here and what is not
 from .binary import (  # noqa: F401,E402
-    addcdiv, addcmul, arctan2, atan2, bitwise_and, bitwise_left_shift, bitwise_or, bitwise_right_shift, bitwise_xor,
-    copysign, float_power, fmax, fmin, fmod, gcd, heaviside, hypot, lcm, ldexp, lerp, logaddexp, logaddexp2,
-    logical_xor, nan_to_num, negative, nextafter, positive, remainder, true_divide, xlogy,
+    addcdiv, addcmul, arctan2, atan2, copysign, float_power, fmax, fmin, fmod, hypot, ldexp, lerp, logaddexp,
+    logaddexp2, nan_to_num, negative, positive, remainder, true_divide, xlogy,
+)
+from .bitwise import (  # noqa: F401,E402
+    bitwise_and, bitwise_left_shift, bitwise_or, bitwise_right_shift, bitwise_xor, gcd, heaviside, lcm, logical_xor,
+    nextafter,
 )
 from .counting import (  # noqa: F401,E402
     bincount, bucketize, count_nonzero, frexp, histc, histogram, histogramdd, isin, isneginf, isposinf, isreal,

@@ -6,10 +6,10 @@ import math
 from .. import dtypes
 from ..autograd import Function
 from ..tensor import Tensor, as_operand
-from .compare import nograd_binary
 
 
 class Atan2(Function):
+    """y = atan2(a, b) elementwise, the angle of the point (b, a)."""
     torch_name = "Atan2Backward0"
     promote, float_only = True, True
 
@@ -24,6 +24,7 @@ class Atan2(Function):
 
 
 class Hypot(Function):
+    """y = sqrt(a^2 + b^2) elementwise."""
     torch_name = "HypotBackward0"
     promote, float_only = True, True
 
@@ -38,6 +39,7 @@ class Hypot(Function):
 
 
 class Fmod(Function):
+    """y = a - trunc(a / b) * b elementwise (the sign of a)."""
     torch_name = "FmodBackward1"
     promote = True
 
@@ -65,6 +67,7 @@ class Remainder(Function):
 
 
 class Copysign(Function):
+    """y = |a| with the sign of b; gradient y / a (+-1, 0 at a = 0) to a, 0 to b."""
     torch_name = "CopysignBackward0"
     promote, float_only = True, True
 
@@ -80,6 +83,7 @@ class Copysign(Function):
 
 
 class Xlogy(Function):
+    """y = x * log(y) elementwise, 0 where x == 0 unless y is NaN."""
     torch_name = "XlogyBackward0"
     promote, float_only = True, True
 
@@ -94,6 +98,7 @@ class Xlogy(Function):
 
 
 class LogAddExp(Function):
+    """y = log(exp(a) + exp(b)) elementwise."""
     torch_name = "LogaddexpBackward0"
     promote, float_only = True, True
 
@@ -108,6 +113,7 @@ class LogAddExp(Function):
 
 
 class LogAddExp2(Function):
+    """y = log2(2 ** a + 2 ** b) elementwise."""
     torch_name = "Logaddexp2Backward0"
     promote, float_only = True, True
 
@@ -172,6 +178,7 @@ class Lerp(Function):
 
 
 class Addcmul(Function):
+    """y = x + value * t1 * t2 (broadcast)."""
     torch_name = "AddcmulBackward0"
 
     def __init__(self, value):
@@ -188,6 +195,7 @@ class Addcmul(Function):
 
 
 class Addcdiv(Function):
+    """y = x + value * t1 / t2 (broadcast)."""
     torch_name = "AddcdivBackward0"
 
     def __init__(self, value):
@@ -204,6 +212,7 @@ class Addcdiv(Function):
 
 
 class NanToNum(Function):
+    """y = x with NaN, +inf and -inf replaced; gradient 0 where x was replaced."""
     torch_name = "NanToNumBackward0"
 
     def __init__(self, nan, posinf, neginf):
@@ -355,6 +364,7 @@ def true_divide(input, other):
 
 
 def negative(input):
+    """-input (neg)."""
     from .arith import neg
 
     return neg(input)
@@ -365,36 +375,3 @@ def positive(input):
     if input.dtype == dtypes.bool:
         raise TypeError("The `+` operator, on a bool tensor is not supported.")
     return input
-
-
-def _int_only(name):
-    def f(input, other):
-        for v in (input, other):
-            if isinstance(v, Tensor) and v.dtype.kind == "f":
-                raise RuntimeError(f"{name}: not implemented for floating point tensors ({v.dtype}): pass integers")
-        return nograd_binary(input, other, _NP_NAMES.get(name, name))
-
-    f.__name__ = name
-    f.__doc__ = f"Elementwise {name} of integer (or bool) tensors; no gradient."
-    return f
-
-
-_NP_NAMES = {"bitwise_left_shift": "left_shift", "bitwise_right_shift": "right_shift"}
-gcd, lcm = _int_only("gcd"), _int_only("lcm")
-bitwise_and, bitwise_or, bitwise_xor = _int_only("bitwise_and"), _int_only("bitwise_or"), _int_only("bitwise_xor")
-bitwise_left_shift, bitwise_right_shift = _int_only("bitwise_left_shift"), _int_only("bitwise_right_shift")
-
-
-def logical_xor(input, other):
-    """True where exactly one of input and other is nonzero; a bool tensor, no gradient."""
-    return nograd_binary(input, other, "logical_xor")
-
-
-def heaviside(input, values):
-    """0 where input < 0, values where input == 0, 1 where input > 0. torch has no derivative for it either."""
-    return nograd_binary(input, values, "heaviside")
-
-
-def nextafter(input, other):
-    """The next float after input toward other (no derivative, as torch)."""
-    return nograd_binary(input, other, "nextafter")

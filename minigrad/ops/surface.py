@@ -1,8 +1,8 @@
 """Wiring for the ops of issue 19 (torch's "Math operations"): their Tensor methods, in-place twins and out= forms,
 plus torch's aliases of older ops. setup_tensor (tensor_ops.py) calls setup(); minigrad/__init__ imports the out=
 forms from here after ops/out.py's."""
-from . import arith, binary, compare, counting, indexing, joining, pointwise, products, rearrange, rounding, sorting
-from . import special, stats, unary
+from . import arith, binary, bitwise, compare, counting, indexing, joining, pointwise, products, rearrange, rounding
+from . import sorting, special, stats, unary
 from .out import with_out
 
 # x.f(...) == minigrad.f(x, ...) where torch.Tensor has f
@@ -89,9 +89,10 @@ def setup(Tensor, method, inplace):
 
 
 _OUT = {
-    binary: "addcdiv addcmul atan2 arctan2 bitwise_and bitwise_left_shift bitwise_or bitwise_right_shift bitwise_xor "
-            "copysign float_power fmax fmin fmod gcd heaviside hypot lcm ldexp lerp logaddexp logaddexp2 logical_xor "
-            "nan_to_num negative nextafter true_divide xlogy",
+    binary: "addcdiv addcmul atan2 arctan2 copysign float_power fmax fmin fmod hypot ldexp lerp logaddexp logaddexp2 "
+            "nan_to_num negative true_divide xlogy",
+    bitwise: "bitwise_and bitwise_left_shift bitwise_or bitwise_right_shift bitwise_xor gcd heaviside lcm logical_xor "
+             "nextafter",
     pointwise: "acos acosh asin asinh atan atanh arccos arccosh arcsin arcsinh arctan arctanh cos cosh deg2rad exp2 "
                "expm1 log10 log2 logit rad2deg rsqrt sin sinc sinh tan",
     special: "digamma erf erfc erfinv i0 igamma igammac lgamma mvlgamma polygamma",
