@@ -686,3 +686,42 @@ def _copies_are_leaves_of_their_own(L, dev):
 
 def test_deepcopy_as_torch(backend):
     run_both(_copies_are_leaves_of_their_own, backend)
+
+
+# ---- gradients torch defines where a naive composition would not --------------------------------------------------
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_rounded_division_has_a_zero_gradient_as_torch(mode):
+    """torch.div(x, y, rounding_mode=...) is a DivBackward2 node whose gradient is 0, for both inputs."""
+    grads, names = [], []
+    for T in (minigrad, torch):
+        x = T.tensor([1.0, -5.0, 7.0], requires_grad=True)
+        y = T.tensor([2.0, 2.0, -3.0], requires_grad=True)
+        q = T.div(x, y, rounding_mode=mode)
+        (q * T.tensor([1.0, 2.0, 3.0])).sum().backward()
+        grads.append((q.detach().numpy(), x.grad.numpy(), y.grad.numpy()))
+        names.append(type(q.grad_fn).__name__ if T is torch else q.grad_fn.name())
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+    assert names[0] == names[1] == "DivBackward2"
+
+
+def test_floor_divide_requires_grad_and_refuses_backward_as_torch():
+    for T in (minigrad, torch):
+        x = T.tensor([1.0, -5.0, 7.0], requires_grad=True)
+        q = x // 2
+        assert q.requires_grad
+        with pytest.raises(RuntimeError, match="floor_divide"):
+            q.sum().backward()
+
+
+@pytest.mark.parametrize("dim", [None, 1])
+def test_std_at_zero_spread_has_torch_zero_gradient(dim):
+    """std's gradient where every value is equal: torch masks the 0/0 to 0 (StdBackward0); not NaN."""
+    got = []
+    for T in (minigrad, torch):
+        x = T.tensor([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]], dtype=T.float64, requires_grad=True)
+        s = x[0].std() if dim is None else x.std(dim)  # row 0 alone: all equal
+        s.sum().backward()
+        got.append(x.grad.numpy())
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-12, atol=0)
+    assert not np.isnan(got[0]).any()

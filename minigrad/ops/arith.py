@@ -172,19 +172,43 @@ def mul(a, b):
 
 
 def div(a, b, rounding_mode=None):
-    """a / b; rounding_mode 'trunc' or 'floor' rounds the quotient (no gradient then, as torch's zero one)."""
+    """a / b; rounding_mode 'trunc' or 'floor' rounds the quotient, whose gradient is 0 (torch's DivBackward2)."""
     if rounding_mode is None:
         return Div()(a, b)
     if rounding_mode == "floor":
-        return floor_divide(a, b)
-    if rounding_mode == "trunc":
-        q = floor_divide(a, b)
+        q = nograd_binary(a, b, "floor_divide")
+    elif rounding_mode == "trunc":
+        q = nograd_binary(a, b, "floor_divide")
         if q.dtype.kind == "f":
-            return Tensor._wrap(q.xp.trunc(Div()(a, b).detach().array))
-        # integers: floor rounds down; step back up where the exact quotient is negative and not whole
-        r, neg = remainder(a, b).array, (lt(a, 0) != lt(b, 0)).array
-        return Tensor._wrap(q.array + ((r != 0) & neg).astype(q.array.dtype))
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+            q = Tensor._wrap(q.xp.trunc(Div()(a, b).detach().array))
+        else:  # integers: floor rounds down; step back up where the exact quotient is negative and not whole
+            r, neg = nograd_binary(a, b, "remainder").array, (lt(a, 0) != lt(b, 0)).array
+            q = Tensor._wrap(q.array + ((r != 0) & neg).astype(q.array.dtype))
+    else:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                         f"'{rounding_mode}'")
+    return RoundedQuotient(q.array)(a, b) if _wants_grad(a, b) and q.dtype.kind == "f" else q
+
+
+class RoundedQuotient(Function):
+    """y = a / b rounded to an integer value (div's rounding_mode, computed before); gradient 0, as torch's."""
+    torch_name = "DivBackward2"
+
+    def __init__(self, q):
+        self.q = q
+
+    def forward(self, a, b):
+        q, self.q = self.q, None  # nothing kept for backward
+        return q
+
+    def backward(self, gy):
+        # d round(a / b) = 0 almost everywhere
+        z = self.xp.zeros_like(gy)
+        return z, z
+
+
+def _wants_grad(*xs):
+    return any(isinstance(x, Tensor) and x.requires_grad for x in xs)
 
 
 def pow(a, b):
@@ -208,8 +232,25 @@ def reciprocal(x):
 
 
 def floor_divide(a, b):
-    """floor(a / b) elementwise (rounds toward -inf, as torch); no gradient."""
-    return nograd_binary(a, b, "floor_divide")
+    """floor(a / b) elementwise (rounds toward -inf, as torch). As torch's, a float result of inputs that require
+    grad requires grad too, and backward through it raises: its derivative is not implemented."""
+    q = nograd_binary(a, b, "floor_divide")
+    return NoDerivative(q.array, "floor_divide")(a, b) if _wants_grad(a, b) and q.dtype.kind == "f" else q
+
+
+class NoDerivative(Function):
+    """y computed before; backward refuses, as torch's NotImplemented node (floor_divide)."""
+    torch_name = "NotImplemented"
+
+    def __init__(self, y, what):
+        self.y, self.what = y, what
+
+    def forward(self, a, b):
+        y, self.y = self.y, None
+        return y
+
+    def backward(self, gy):
+        raise RuntimeError(f"the derivative for '{self.what}' is not implemented.")
 
 
 def matmul(a, b):

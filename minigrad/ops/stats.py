@@ -291,7 +291,19 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 @R.torch_aliases
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """sqrt(var(x)) over all elements or dims; correction 1 (Bessel) by default, as torch; unbiased=False or
-    correction=0 for the population std."""
-    from .unary import sqrt
+    correction=0 for the population std. Where the spread is 0 the gradient is 0, as torch's (not 0/0)."""
+    return StdFromVar()(var(x, dim, unbiased, keepdim, correction))
 
-    return sqrt(var(x, dim, unbiased, keepdim, correction))
+
+class StdFromVar(Function):
+    """y = sqrt(v) for a variance v (std's last step); torch's StdBackward0 gradient, 0 where y == 0."""
+    torch_name = "StdBackward0"
+
+    def forward(self, v):
+        self.y = self.xp.sqrt(v)
+        return self.y
+
+    def backward(self, gy):
+        # d sqrt(v)/dv = 1 / (2 sqrt(v)), and 0 where sqrt(v) == 0 (torch masks it there)
+        y = self.y
+        return self.xp.where(y == 0, y.dtype.type(0), gy / (2 * self.xp.where(y == 0, y.dtype.type(1), y)))
