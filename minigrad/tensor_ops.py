@@ -143,6 +143,16 @@ def _new(factory):
     return method
 
 
+def _attach(Tensor, methods, inplace):
+    """x.f(...) for each name in methods and x.f_(...) for each in inplace, where Tensor lacks them."""
+    for name in inplace:
+        if not hasattr(Tensor, name + "_"):
+            setattr(Tensor, name + "_", _inplace(name))
+    for name in methods:
+        if not hasattr(Tensor, name):
+            setattr(Tensor, name, _method(name))
+
+
 def setup_tensor(tensor, ops_module, creation, sampling):
     """The one place that wires Tensor and the ops together, as DeZero's setup_variable(): every op makes Tensors
     (autograd.Function) and every Tensor operator or method runs an op, so neither module can import the other at
@@ -155,14 +165,10 @@ def setup_tensor(tensor, ops_module, creation, sampling):
     tensor_inplace.Tensor = Tensor
     ops = tensor.ops = tensor_inplace.ops = tensor_convert.ops = ops_module
     _creation = creation
-    for name in INPLACE:
-        if not hasattr(Tensor, name + "_"):
-            setattr(Tensor, name + "_", _inplace(name))
-    for name in METHODS:
-        if not hasattr(Tensor, name):
-            setattr(Tensor, name, _method(name))
+    _attach(Tensor, METHODS, INPLACE)
     sampling.setup(Tensor)  # uniform_, normal_, bernoulli_, multinomial, ...: torch's CPU streams
-    ops.surface.setup(Tensor, _method, _inplace)  # sin, sort, split, lerp_, ...: ops/surface.py's lists
+    _attach(Tensor, ops.surface.METHODS, ops.surface.INPLACE)  # sin, sort, split, lerp_, ...: ops/surface.py's
+    ops.surface.setup(Tensor)
     Tensor.clip = _method("clip", "clamp")
     Tensor.clamp_min = _method("clamp_min")
     Tensor.clamp_max = _method("clamp_max")

@@ -75,14 +75,8 @@ def _polygamma_method(self, n):
     return special.polygamma(n, self)
 
 
-def setup(Tensor, method, inplace):
-    """Put METHODS and INPLACE on Tensor (those it lacks), with `method` / `inplace` from tensor_ops."""
-    for name in INPLACE:
-        if not hasattr(Tensor, name + "_"):
-            setattr(Tensor, name + "_", inplace(name))
-    for name in METHODS:
-        if not hasattr(Tensor, name):
-            setattr(Tensor, name, method(name))
+def setup(Tensor):
+    """The Tensor members that are not `minigrad.f(self, ...)` (tensor_ops.setup_tensor puts METHODS and INPLACE)."""
     Tensor.real = property(rounding.real)  # a real tensor is its own real part (torch's property)
     Tensor.polygamma = _polygamma_method
     Tensor.polygamma_ = lambda self, n: self._apply_(lambda x: special.polygamma(n, x))
