@@ -73,7 +73,7 @@ class Function:
         if y is None:  # no twin, twins off, or the twin declined: the formula
             y = self.forward(*xs)
         if _VALUE_BASED_CASTING and not self.changes_dtype:
-            y = dtypes.narrow_0d(y, xs)
+            y = _narrow_0d(y, xs)
         out = Tensor._wrap(y, needs)
         if self.is_view:
             out._track_view(ts[0], self)
@@ -218,6 +218,18 @@ def _modified_message(fn, i, now, expected):
 
 
 # ---- helpers of __call__ ---------------------------------------------------------------------------------------------
+def _narrow_0d(y, xs):
+    """NumPy 1.x casts by value: a 0-d float32 result met with a Python float comes out float64, where NumPy 2
+    (NEP 50) and torch keep float32. Narrow such a result back to the widest input float dtype."""
+    if getattr(y, "ndim", None) != 0 or y.dtype.kind != "f":
+        return y
+    floats = [x.dtype for x in xs if x.dtype.kind == "f"]
+    if not floats:
+        return y
+    want = max(floats, key=lambda d: d.itemsize)
+    return y.astype(want) if y.dtype.itemsize > want.itemsize else y
+
+
 def _all_tensors(inputs):
     for x in inputs:
         if not isinstance(x, Tensor):

@@ -188,16 +188,3 @@ def promote_arrays(xs):
     for x, s in zip(xs[1:], scalar_like[1:]):
         want = promote_types(want, x.dtype, scalar_like[0] and want == xs[0].dtype, s)
     return [x if x.dtype == want else x.astype(want) for x in xs]
-
-
-def narrow_0d(y, xs):
-    """NumPy 1.x casts by value: a 0-d float32 result met with a Python float comes out float64, where NumPy 2
-    (NEP 50) and torch keep float32. Narrow such a result back to the widest input float dtype."""
-    if getattr(y, "ndim", None) != 0 or y.dtype.kind != "f":
-        return y
-    floats = [x.dtype for x in xs if x.dtype.kind == "f"]
-    if not floats:
-        return y
-    want = max(floats, key=lambda d: d.itemsize)
-    return y.astype(want) if y.dtype.itemsize > want.itemsize else y
-
