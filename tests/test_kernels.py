@@ -120,6 +120,33 @@ def test_adam_kernel_equals_numpy(kw, name, dtype, scale):
     check_same(name, kw, dtype, "adam", scale=scale)
 
 
+@pytest.mark.parametrize("beta2", [0.0, 0.5, 0.9, 0.999, 0.99999, 1 - 2.0 ** -40])
+def test_adam_f32_reciprocal_equals_division(beta2):
+    """float32 Adam's sqrt(v) / bc2 as a float64 product (cpu.adam_f32_plain_loop) gives the division's bits for
+    v over every float32 exponent (subnormal to near overflow, 0, inf, NaN) and many bias corrections bc2."""
+    numba = pytest.importorskip("numba")
+    from minigrad.kernels import cpu
+
+    plain = numba.njit(error_model="numpy")(cpu.adam_loop)
+    recip = numba.njit(error_model="numpy")(cpu.adam_f32_plain_loop)
+    rng = np.random.default_rng(0)
+    n = 20000
+    f = np.float32
+    for step in (1, 2, 3, 7, 100, 1000, 123457):
+        bc2 = (1.0 - beta2 ** step) ** 0.5
+        consts = (f(0.1), False, f(beta2), f(1 - beta2), f(bc2), f(1e-8), f(-1e-3))
+        v = np.abs(rng.standard_normal(n)) * 2.0 ** rng.integers(-149, 127, n)  # every exponent
+        v = np.concatenate([v.clip(0, 3.4e38).astype(f), np.array([0, np.inf, np.nan, 2 ** -149, 2 ** -126, 1], f)])
+        w, g, m = (rng.standard_normal(v.size).astype(f) * f(2.0) ** rng.integers(-60, 60, v.size).astype(f)
+                   for _ in range(3))
+        a, b = [x.copy() for x in (w, g, m, v)], [x.copy() for x in (w, g, m, v)]
+        with np.errstate(all="ignore"):
+            plain(*a, *consts)
+            recip(*b, *consts)
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x.view(np.int32), y.view(np.int32))  # every bit, NaN payloads too
+
+
 @given(kw=st.fixed_dictionaries(dict(lr=st.floats(1e-4, 0.5), alpha=unit, eps=st.floats(0.0, 1e-2),
                                      weight_decay=wds, momentum=st.sampled_from([0.0]) | unit,
                                      centered=st.booleans(), maximize=st.booleans())),

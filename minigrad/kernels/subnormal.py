@@ -5,7 +5,7 @@ import platform
 
 import numpy
 
-from .cpu import adam_loop
+from .cpu import adam_f32_plain_loop
 
 # Where a gradient entry stays exactly 0 (a pixel that is 0 in every image, a dead ReLU unit), m <- 0.9 m decays
 # into float32's subnormal range (|m| < 2**-126) and stays there: rounding stops the decay at a few units of
@@ -58,8 +58,9 @@ SUBNORMALS_SLOW = platform.machine().lower() in ("x86_64", "amd64", "i386", "i68
 
 
 def adam_f32_loop(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
-    """adam_loop's bits for float32, with no float math on quiet lanes (subnormal m, g == +0); runs the
-    plain adam_loop when few lanes are quiet or subnormals are flushed. Returns True when the exact loop ran."""
+    """adam_loop's bits for float32, with no float math on quiet lanes (subnormal m, g == +0); runs the plain
+    float32 loop (cpu.adam_f32_plain_loop) when few lanes are quiet or subnormals are flushed. Returns True when the
+    exact loop ran."""
     zero = lerp_w - lerp_w  # float32 0 from a runtime value (lerp_w is finite), so nothing below is folded
     one, half = zero + numpy.float32(1), zero + numpy.float32(0.5)
     # IEEE subnormals in effect here? (no denormals-are-zero on input, no flush-to-zero on output)
@@ -74,7 +75,7 @@ def adam_f32_loop(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
         mag = _bits(m[i]) & MAGNITUDE
         quiet_seen += (mag != 0) & (mag < MIN_NORMAL) & (_bits(g[i]) == 0)
     if not (ieee and numpy.isfinite(neg_step) and quiet_seen * MIN_SHARE >= samples > 0):
-        adam_loop(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step)
+        adam_f32_plain_loop(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step)
         return False
     # w_lo: |w| >= w_lo makes |update| < |w| * 2**-25 <= half an ulp of w, also just above a power of two
     bound = 2.0 ** -96 * abs(numpy.float64(neg_step)) * (1 + 2.0 ** -22) * 2.0 ** 25
@@ -83,6 +84,7 @@ def adam_f32_loop(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
         w_lo = numpy.nextafter(w_lo, numpy.float32(numpy.inf))
     w_lo = max(w_lo, _from_bits(MIN_NORMAL))  # > 0: w = -0 must see the update (-0 + +0 is +0)
     d_lo = zero + numpy.float32(2.0 ** -30)
+    inv = 1.0 / numpy.float64(bc2)  # sqrt(v) / bc2 as a float64 product: the same bits (cpu.adam_f32_plain_loop)
     for i in range(n):
         gi = g[i]
         m_bits = _bits(m[i])
@@ -106,7 +108,7 @@ def adam_f32_loop(w, g, m, v, lerp_w, lerp_big, b2, c2, bc2, eps, neg_step):
         m[i] = mi
         vi = v[i] * b2 + (gi * c2) * gi
         v[i] = vi
-        d = numpy.sqrt(vi) / bc2 + eps
+        d = numpy.float32(numpy.float64(numpy.sqrt(vi)) * inv) + eps
         wi = w[i]
         same = ((_bits(mi) & MAGNITUDE) < MIN_NORMAL) & (d >= d_lo) & (abs(wi) >= w_lo)  # w + update == w
         updated = wi + ((zero if same else mi) / d) * neg_step  # 0 / d for those: no subnormal division
@@ -124,4 +126,4 @@ def prepare():
 
     if _bits is None:
         _bits, _from_bits, _fma = intrinsic(_bits_typer), intrinsic(_from_bits_typer), intrinsic(_fma_typer)
-        register_jitable(adam_loop)  # adam_f32's compiled code calls it
+        register_jitable(adam_f32_plain_loop)  # adam_f32's compiled code calls it
