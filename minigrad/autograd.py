@@ -62,7 +62,7 @@ class Function:
 
     def __call__(self, *inputs):
         ts = inputs if _all_tensors(inputs) else [as_operand(x, _first_tensor(inputs)) for x in inputs]
-        if _cupy is not None:  # with numpy alone every array is on one backend
+        if _cupy is not None and len(ts) > 1:  # with numpy alone every array is on one backend
             check_same_backend([t.array for t in ts], type(self).__name__)
         needs = _wants_grad(ts) and self.differentiable and _state.enabled
         # set before forward, so an op keeps only what the gradients asked for need (as torch's nodes)
@@ -265,7 +265,7 @@ def _arrays(fn, ts):
 
 def _record(fn, ts, xs, y, out):
     """Make fn out's node, as torch's: its edges (next_functions), and what it saved with their versions."""
-    fn.next_functions = tuple((t._ctx, t._out_nr) if t._ctx is not None else edge(t) for t in ts)
+    fn.next_functions = tuple([(t._ctx, t._out_nr) if t._ctx is not None else edge(t) for t in ts])
     fn.inputs = ts  # the tensors themselves, for drawing the graph (minigrad.viz); freed by backward
     fn.in_meta = [(t.array.shape, t.array.dtype) for t in ts]
     fn.saved_versions = _saved_versions(fn, ts, xs, y, out)

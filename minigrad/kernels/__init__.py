@@ -122,8 +122,8 @@ def _gpu(*arrays):
     """The CuPy module when every array is a CuPy array (read from backend at call time: tests swap in a
     double), else None."""
     cp = backend._cupy
-    if cp is None or not all(isinstance(a, cp.ndarray) for a in arrays):
-        return None
+    if cp is None or type(arrays[0]) is numpy.ndarray or not all(isinstance(a, cp.ndarray) for a in arrays):
+        return None  # (a NumPy first array settles it at once: the CPU case, every step)
     return cp
 
 

@@ -223,9 +223,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     z, t, shape, probs = _class_layout(input, target, allow_probs=True)
     if probs and t.requires_grad:  # the fused op gives the target no gradient; the composed one does
         return cross_entropy_composed(input, target, weight, ignore_index, reduction, label_smoothing)
-    if not probs:
-        _check_range(t, z.shape[1], ignore_index)
-    if not probs and weight is None and eps == 0 and backend.all_true(t.array != ignore_index):
+    plain = None if probs else _check_range(t, z.shape[1], ignore_index)
+    if not probs and weight is None and eps == 0 and (plain or backend.all_true(t.array != ignore_index)):
         op = SoftmaxCrossEntropyFunction(reduction)  # the course's case: the plain formula
     else:
         op = GeneralSoftmaxCrossEntropyFunction(reduction, _const(weight, z), ignore_index, eps, probs)
@@ -337,6 +336,9 @@ def _const(x, like):
     return like.xp.asarray(a, dtype=like.dtype)
 
 
+_CLASS_DTYPES = (numpy.dtype("int64"), numpy.dtype("uint8"))  # what torch takes as class targets
+
+
 def _check_class_target(input, target):
     if input.ndim == 0:
         raise ValueError("Expected 1 or more dimensions (got 0)")
@@ -347,14 +349,19 @@ def _check_class_target(input, target):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
     if input.ndim > 2 and target.shape != (input.shape[0],) + input.shape[2:]:
         raise RuntimeError(f"Expected target size {[input.shape[0], *input.shape[2:]]}, got {list(target.shape)}")
-    if target.array.dtype.name not in ("int64", "uint8"):
+    if target.array.dtype not in _CLASS_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {dtypes.type_name(target.dtype)}")
 
 
 def _check_range(t, C, ignore_index):
+    """Refuse a target outside [0, C) that is not ignore_index. Returns True when every target is a class and none
+    is ignore_index (known at once on NumPy when min and max are in range), else None (not looked at)."""
     a = t.array
+    if type(a) is numpy.ndarray and a.size and 0 <= a.min() and a.max() < C:  # two reductions instead of five
+        return not 0 <= ignore_index < C or None
     bad = ((a < 0) | (a >= C)) & (a != ignore_index)
     backend.check_values(bad, a, "Target {} is out of bounds.", IndexError)
+    return None
 
 
 def _class_layout(input, target, allow_probs):
