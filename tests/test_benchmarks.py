@@ -254,3 +254,50 @@ def test_run_all_plan_and_run(tmp_path):
     text = run_all.main(["--only", "overhead", "--quick", "--in-process", "--out-dir", str(tmp_path),
                          "--results", str(tmp_path / "R.md")])
     assert os.path.exists(tmp_path / "overhead.json") and "## overhead (cpu)" in text
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["kernels on", "kernels off"])
+@pytest.mark.parametrize("batch_size", [100, 1])
+def test_breakdown_mirror_is_the_engine_step(fused, batch_size, monkeypatch):
+    """The mirror makes the engine's calls: the same loss and the same parameters, bit for bit, step after step
+    (its out= twin too), and the same kernel calls (ReLU both ways, Adam, the outer product of a one-row batch)."""
+    import contextlib
+
+    import numpy as np
+
+    import minigrad
+    from benchmarks.breakdown import Mirror
+    from benchmarks.epoch import build_mlp
+    from minigrad import kernels
+
+    calls = {}
+    for name in ("relu", "relu_backward", "run", "weight_grad"):
+        def counted(*a, _name=name, _fn=getattr(kernels, name)):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _fn(*a)
+
+        monkeypatch.setattr(kernels, name, counted)
+    with contextlib.nullcontext() if fused else kernels.disabled():
+        minigrad.manual_seed(0)
+        model = build_mlp(minigrad.nn)
+        opt, loss_fn = minigrad.optim.Adam(model.parameters(), lr=1e-3), minigrad.nn.CrossEntropyLoss()
+        params = [p.array for p in model.parameters()]
+        mirrors = Mirror(params, batch_size), Mirror(params, batch_size, out=True)
+        rng = np.random.default_rng(1)
+        for _ in range(3):
+            x, t = rng.random((batch_size, 784), dtype=np.float32), rng.integers(0, 10, batch_size)
+            calls.clear()
+            loss = loss_fn(model(minigrad.tensor(x)), minigrad.tensor(t))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            engine_calls = dict(calls)
+            calls.clear()
+            got = [mirrors[0].step(x, t)]
+            assert calls == engine_calls
+            assert (bool(calls.get("relu")), bool(calls.get("weight_grad"))) == (fused, fused and batch_size == 1)
+            got.append(mirrors[1].step(x, t))
+            for m, value in zip(mirrors, got):
+                assert value.dtype == np.float32 and np.asarray(value).tobytes() == loss.array.tobytes()
+                for p, q in zip(model.parameters(), m.params):
+                    assert q.dtype == p.dtype and q.tobytes() == p.array.tobytes()
