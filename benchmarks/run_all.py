@@ -17,7 +17,8 @@ import sys
 from benchmarks import common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng")
+NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng", "breakdown")
+CPU_ONLY = ("rng", "breakdown")  # torch's CPU streams; the CPU mirror of the engine's NumPy calls
 DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "epoch": ["--rounds", "30"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
     "ops": ["--rounds", "10", "--iters", "50"],
@@ -26,6 +27,7 @@ DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "scaling": ["--rounds", "3", "--n", "6000", "--n-small", "600"],
     "subnormal": ["--rounds", "10", "--iters", "20", "--train-epochs", "3"],
     "rng": ["--rounds", "10", "--iters", "20"],
+    "breakdown": ["--rounds", "7", "--steps", "200"],
 }
 SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_check.py), numbers indicative
     "epoch": ["--rounds", "3"],
@@ -35,6 +37,7 @@ SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_c
     "scaling": ["--rounds", "2", "--n", "6000", "--n-small", "600"],
     "subnormal": ["--rounds", "2", "--iters", "5", "--train-epochs", "1"],
     "rng": ["--rounds", "3", "--iters", "5"],
+    "breakdown": ["--rounds", "3", "--steps", "100"],
 }
 QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
     "epoch": ["--rounds", "1", "--warmup", "0", "--n", "300"],
@@ -45,13 +48,14 @@ QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
                 "--widths", "32", "64"],
     "subnormal": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "2000"],
     "rng": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "1000"],
+    "breakdown": ["--rounds", "1", "--warmup", "0", "--steps", "2", "--n", "300"],
 }
 
 
 def plan(args):
     """[(name, argv)] for the benchmarks to run; --json/--plot only when writing outside benchmarks/out."""
     out = []
-    for name in args.only or [n for n in NAMES if n != "rng" or args.device == "cpu"]:  # rng: CPU streams
+    for name in args.only or [n for n in NAMES if n not in CPU_ONLY or args.device == "cpu"]:
         preset = QUICK if args.quick else SHORT if getattr(args, "short", False) else DEFAULTS
         argv = list(preset[name]) + ["--device", args.device]
         stem = common.out_name(name, args.device)
@@ -161,6 +165,18 @@ def section_rows(name, d, results_dir=HERE):
         return head, [f"{pct} of Adam's m subnormal ({d['args'].get('train_epochs') or 0} training epochs; "
                       f"0 = synthetic arrays); per parameter: {per}", "",
                       *_table(["series", "subnormal us", "flushed us", "slowdown (min-max)"], rows)]
+    if name == "breakdown":
+        head, lines = [], []
+        parts = ("step", "matrix products", "elementwise", "optimizer kernel", "allocation", "Python overhead")
+        for mode, rows in d["results"].items():
+            off = "" if mode == "on" else ", fused kernels off"
+            head += [(f"step breakdown{off}: {part}, ms", f"{rows[part]['median_ms']:.3f}", "", "")
+                     for part in (parts if mode == "on" else ("step",))]
+            lines += [f"fused kernels {mode}:", "", *_table(
+                ["part", "ms/step median", "min-max", "share of step", "how"],
+                [[k, f"{r['median_ms']:.3f}", f"{r['min_ms']:.3f}-{r['max_ms']:.3f}", f"{100 * r['share']:.1f}%",
+                  r["how"]] for k, r in rows.items()]), ""]
+        return head, lines
     raise ValueError(name)
 
 

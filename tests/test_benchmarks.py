@@ -12,7 +12,7 @@ import pytest
 from benchmarks import common, memory, run_all
 from minigrad.backend import cupy_available
 
-MODULES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng")
+MODULES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng", "breakdown")
 TINY = {
     "epoch": ["--rounds", "1", "--warmup", "0", "--n", "50", "--data", "random"],
     "ops": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--batch-size", "4"],
@@ -22,6 +22,8 @@ TINY = {
                 "--small-below", "8", "--batch-sizes", "1", "16", "--widths", "8", "16"],
     "subnormal": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "2000", "--frac", "0.25"],
     "rng": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "1000"],
+    "breakdown": ["--rounds", "2", "--warmup", "0", "--steps", "2", "--n", "90", "--batch-size", "30", "--sizes",
+                  "784", "16", "10", "--data", "random"],
 }
 
 
@@ -247,10 +249,82 @@ def test_results_md_is_built_from_json(suite, tmp_path):
 def test_run_all_plan_and_run(tmp_path):
     args = argparse.Namespace(only=None, quick=True, device="cuda", out_dir=str(tmp_path))
     plan = run_all.plan(args)
-    assert [n for n, _ in plan] == [n for n in run_all.NAMES if n != "rng"]  # rng times torch's CPU streams only
+    assert [n for n, _ in plan] == [n for n in run_all.NAMES if n not in ("rng", "breakdown")]  # CPU-only ones
     for name, argv in plan:
         assert argv[argv.index("--device") + 1] == "cuda"
         assert argv[argv.index("--json") + 1] == str(tmp_path / f"{name}_cuda.json")
     text = run_all.main(["--only", "overhead", "--quick", "--in-process", "--out-dir", str(tmp_path),
                          "--results", str(tmp_path / "R.md")])
     assert os.path.exists(tmp_path / "overhead.json") and "## overhead (cpu)" in text
+
+
+def test_breakdown_json(suite):
+    """Every part for both kernel settings; the derived rows are the measured series' arithmetic, round by round."""
+    from benchmarks import breakdown
+
+    d = suite[1]["breakdown"]
+    assert d["args"]["sizes"] == [784, 16, 10] and d["batches"] == 3
+    assert set(d["results"]) == {"on", "off"}
+    for mode, prefix in (("on", ""), ("off", "off: ")):
+        rows, times = d["results"][mode], {k: d["times"][prefix + k] for k in breakdown.WHAT
+                                           if k not in breakdown.DERIVED}
+        assert set(rows) == set(breakdown.WHAT) and all(len(t) == 2 for t in times.values())
+        assert rows["step"]["share"] == 1.0
+        for k, row in rows.items():
+            assert row["min_ms"] <= row["median_ms"] <= row["max_ms"] and row["how"] == breakdown.WHAT[k]
+            assert row["share"] == pytest.approx(row["median_ms"] / rows["step"]["median_ms"])
+        ms = {k: [t * 1e3 / 2 for t in v] for k, v in times.items()}
+        per_round = [ms["step"][r] - ms["mirror"][r] for r in range(2)]
+        assert rows["Python overhead"]["median_ms"] == pytest.approx(sum(per_round) / 2)
+        rest = [ms["mirror with out="][r] - sum(ms[p][r] for p in breakdown.PARTS) for r in range(2)]
+        assert (rows["rest of the mirror"]["min_ms"], rows["rest of the mirror"]["max_ms"]) == \
+            pytest.approx((min(rest), max(rest)))
+    heads = [h[0] for h in run_all.section_rows("breakdown", d)[0]]
+    assert "step breakdown: matrix products, ms" in heads and "step breakdown: Python overhead, ms" in heads
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["kernels on", "kernels off"])
+@pytest.mark.parametrize("batch_size", [100, 1])
+def test_breakdown_mirror_is_the_engine_step(fused, batch_size, monkeypatch):
+    """The mirror makes the engine's calls: the same loss and the same parameters, bit for bit, step after step
+    (its out= twin too), and the same kernel calls (ReLU both ways, Adam, the outer product of a one-row batch)."""
+    import contextlib
+
+    import numpy as np
+
+    import minigrad
+    from benchmarks.breakdown import Mirror
+    from benchmarks.epoch import build_mlp
+    from minigrad import kernels
+
+    calls = {}
+    for name in ("relu", "relu_backward", "run", "weight_grad"):
+        def counted(*a, _name=name, _fn=getattr(kernels, name)):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _fn(*a)
+
+        monkeypatch.setattr(kernels, name, counted)
+    with contextlib.nullcontext() if fused else kernels.disabled():
+        minigrad.manual_seed(0)
+        model = build_mlp(minigrad.nn)
+        opt, loss_fn = minigrad.optim.Adam(model.parameters(), lr=1e-3), minigrad.nn.CrossEntropyLoss()
+        params = [p.array for p in model.parameters()]
+        mirrors = Mirror(params, batch_size), Mirror(params, batch_size, out=True)
+        rng = np.random.default_rng(1)
+        for _ in range(3):
+            x, t = rng.random((batch_size, 784), dtype=np.float32), rng.integers(0, 10, batch_size)
+            calls.clear()
+            loss = loss_fn(model(minigrad.tensor(x)), minigrad.tensor(t))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            engine_calls = dict(calls)
+            calls.clear()
+            got = [mirrors[0].step(x, t)]
+            assert calls == engine_calls
+            assert (bool(calls.get("relu")), bool(calls.get("weight_grad"))) == (fused, fused and batch_size == 1)
+            got.append(mirrors[1].step(x, t))
+            for m, value in zip(mirrors, got):
+                assert value.dtype == np.float32 and np.asarray(value).tobytes() == loss.array.tobytes()
+                for p, q in zip(model.parameters(), m.params):
+                    assert q.dtype == p.dtype and q.tobytes() == p.array.tobytes()

@@ -18,7 +18,7 @@ from minigrad.backend import cupy_available
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ["mnist_mlp", "fashion_mnist", "mnist_binary", "parity"]
 EXPERIMENTS = TRAINING + ["loss_curves", "backprop_walkthrough"]
-BENCHMARKS = ["epoch", "memory", "ops", "overhead", "scaling", "subnormal", "rng"]
+BENCHMARKS = ["epoch", "memory", "ops", "overhead", "scaling", "subnormal", "rng", "breakdown"]
 
 
 def exits_2(module, argv, capsys):
@@ -114,6 +114,8 @@ def test_benchmark_bad_common_flag(name, flag, value, capsys):
     ("epoch", ["--batch-size", "0"]), ("memory", ["--n", "-1"]), ("ops", ["--iters", "0"]),
     ("overhead", ["--sizes", "4", "0"]), ("scaling", ["--batch-sizes", "1", "-4"]),
     ("subnormal", ["--frac", "1.5"]), ("subnormal", ["--train-epochs", "-1"]),
+    ("breakdown", ["--steps", "0"]), ("breakdown", ["--sizes", "100", "10"]), ("breakdown", ["--sizes", "784", "5"]),
+    ("breakdown", ["--batch-size", "500", "--n", "100"]), ("breakdown", ["--kernels", "fast"]),
 ])
 def test_benchmark_bad_specific_flag(name, argv, capsys):
     err = exits_2(f"benchmarks.{name}", argv, capsys)
