@@ -17,7 +17,8 @@ import sys
 from benchmarks import common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng")
+NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng", "peers")
+CPU_ONLY = ("rng", "peers")  # rng: torch's CPU streams; peers: the other engines run on the CPU here
 DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "epoch": ["--rounds", "30"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
     "ops": ["--rounds", "10", "--iters", "50"],
@@ -26,6 +27,7 @@ DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "scaling": ["--rounds", "3", "--n", "6000", "--n-small", "600"],
     "subnormal": ["--rounds", "10", "--iters", "20", "--train-epochs", "3"],
     "rng": ["--rounds", "10", "--iters", "20"],
+    "peers": ["--rounds", "5", "--steps", "200"],
 }
 SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_check.py), numbers indicative
     "epoch": ["--rounds", "3"],
@@ -35,6 +37,7 @@ SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_c
     "scaling": ["--rounds", "2", "--n", "6000", "--n-small", "600"],
     "subnormal": ["--rounds", "2", "--iters", "5", "--train-epochs", "1"],
     "rng": ["--rounds", "3", "--iters", "5"],
+    "peers": ["--rounds", "2", "--steps", "50"],
 }
 QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
     "epoch": ["--rounds", "1", "--warmup", "0", "--n", "300"],
@@ -45,13 +48,14 @@ QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
                 "--widths", "32", "64"],
     "subnormal": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "2000"],
     "rng": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "1000"],
+    "peers": ["--rounds", "1", "--warmup", "0", "--steps", "2", "--n", "300", "--batch-sizes", "8", "--wide", "64"],
 }
 
 
 def plan(args):
     """[(name, argv)] for the benchmarks to run; --json/--plot only when writing outside benchmarks/out."""
     out = []
-    for name in args.only or [n for n in NAMES if n != "rng" or args.device == "cpu"]:  # rng: CPU streams
+    for name in args.only or [n for n in NAMES if n not in CPU_ONLY or args.device == "cpu"]:
         preset = QUICK if args.quick else SHORT if getattr(args, "short", False) else DEFAULTS
         argv = list(preset[name]) + ["--device", args.device]
         stem = common.out_name(name, args.device)
@@ -161,7 +165,27 @@ def section_rows(name, d, results_dir=HERE):
         return head, [f"{pct} of Adam's m subnormal ({d['args'].get('train_epochs') or 0} training epochs; "
                       f"0 = synthetic arrays); per parameter: {per}", "",
                       *_table(["series", "subnormal us", "flushed us", "slowdown (min-max)"], rows)]
+    if name == "peers":
+        return _peers_rows(d)
     raise ValueError(name)
+
+
+def _peers_rows(d):
+    """A headline row per configuration (minigrad and torch, ms per step) and each one's table of every engine."""
+    head, lines = [], []
+    for c in d["configs"]:
+        r, what = c["results"], f"step, batch {c['batch_size']} {'-'.join(map(str, c['sizes']))}"
+        mg, t = r.get("minigrad"), r.get("torch")
+        head.append((f"{what}, ms", f"{mg['median_ms']:.4g}" if mg else "", f"{t['median_ms']:.4g}" if t else "",
+                     _ratio(mg)))
+        rows = [[e, f"{v['median_ms']:.4g}", f"{v['min_ms']:.4g}-{v['max_ms']:.4g}", v["rounds"], _ratio(v),
+                 v["version"]] for e, v in r.items()]
+        lines += [f"{what}: every engine's first loss {c['reference_first_loss']:.6f} (float64 NumPy, rtol 1e-5)",
+                  "", *_table(["engine", "ms/step median", "min-max", "rounds", "ratio to torch (min-max)",
+                               "version"], rows), ""]
+        lines += [f"- {e} failed: {msg.splitlines()[-1].strip()}" for e, msg in c.get("failed", {}).items()]
+    lines += [f"- {e} skipped: {why}" for e, why in d.get("skipped", {}).items()]
+    return head, lines
 
 
 def report(out_dir, results_path):
