@@ -53,14 +53,26 @@ def missing(engine):
 
 def thread_env(n):
     """Environment variables that cap each engine at n threads: OpenMP (torch), OpenBLAS and MKL (NumPy), Numba
-    (minigrad's kernels), tinygrad's CPU device, XLA (JAX); {} for n = 0, each engine's own default."""
+    (minigrad's kernels), tinygrad's CPU device, and for n = 1 XLA (JAX); {} for n = 0, each engine's default."""
     if not n:
         return {}
     env = {v: str(n) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
                                "NUM_CPU_THREADS")}
-    xla = f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'} intra_op_parallelism_threads={n}"
-    env["XLA_FLAGS"] = " ".join(filter(None, [os.environ.get("XLA_FLAGS"), xla]))
+    if n == 1:  # XLA's CPU client has a switch for one thread, no count: for 1 < n < cores, pin_cpus caps it
+        env["XLA_FLAGS"] = " ".join(filter(None, [os.environ.get("XLA_FLAGS"), "--xla_cpu_multi_thread_eigen=false"]))
     return env
+
+
+def pin_cpus(n):
+    """For a worker's preexec_fn: keep it on n of the CPUs it may use (Linux), or None where nothing needs pinning.
+
+    Only for 1 < n < those CPUs, where an engine without a thread setting (XLA) would take them all; one-thread
+    workers stay free to move, so another program's load on one core does not hold them back.
+    """
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not 1 < n < len(cpus):
+        return None
+    return lambda: os.sched_setaffinity(0, cpus[:n])
 
 
 def worker_command(engine, setup):
@@ -79,7 +91,7 @@ class Worker:
                    **thread_env(threads))
         with open(self.err_path, "w") as err:
             self.proc = subprocess.Popen(worker_command(engine, setup), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=err, text=True, cwd=ROOT, env=env)
+                                         stderr=err, text=True, cwd=ROOT, env=env, preexec_fn=pin_cpus(threads))
 
     def read(self):
         line = self.proc.stdout.readline()
@@ -173,8 +185,11 @@ def time_config(args, X, y, batch_size, sizes, engines, skipped, tmp):
                 continue
             ready[e] = msg
         check_agreement({e: m["first_loss"] for e, m in ready.items()}, ref)
+        started = ", ".join(f"{e} {m['ready_s']:.1f}" for e, m in ready.items())
+        print(f"  ready (imports, compilation, 3 steps), s: {started}", flush=True)
         times, last_loss = {e: [] for e in workers}, {}
         for r in range(args.warmup + args.rounds):
+            seen = {}
             for e in list(workers) if r % 2 == 0 else list(workers)[::-1]:  # as common.paired: no side favoured
                 try:
                     msg = workers[e].run(args.steps)
@@ -184,9 +199,13 @@ def time_config(args, X, y, batch_size, sizes, engines, skipped, tmp):
                     workers.pop(e).close()
                     times.pop(e)
                     continue
+                seen[e] = msg["seconds"] * 1000 / args.steps
                 if r >= args.warmup:
                     times[e].append(msg["seconds"])
                     last_loss[e] = msg["loss"]
+            kind = "warm-up" if r < args.warmup else "timed"
+            print(f"  round {r + 1}/{args.warmup + args.rounds} ({kind}), ms/step: "
+                  + ", ".join(f"{e} {ms:.4g}" for e, ms in seen.items()), flush=True)
     finally:
         for w in workers.values():
             w.close()
@@ -194,7 +213,7 @@ def time_config(args, X, y, batch_size, sizes, engines, skipped, tmp):
     for e, row in results.items():
         row.update({f"{k}_ms": row[f"{k}_s"] * 1000 / args.steps for k in ("median", "min", "max")})
         row.update(first_loss=ready[e]["first_loss"], last_loss=last_loss[e], version=ready[e]["version"],
-                   info=ready[e]["info"], ready_s=ready[e]["ready_s"])
+                   info=ready[e]["info"], cpus=ready[e]["cpus"], ready_s=ready[e]["ready_s"])
     print_table(results, ref)
     return {"batch_size": batch_size, "sizes": list(sizes), "batches": n_batches, "reference_first_loss": ref,
             "results": results, "times": times, "failed": failed}
@@ -232,7 +251,7 @@ def parse_args(argv=None):
                    help="engines to time (torch gives the ratios)")
     p.add_argument("--n", type=common.positive_int, default=20000, help="training images the batches are drawn from")
     p.add_argument("--threads", type=int_in(0, os.cpu_count()), default=0,
-                   help="threads per engine (OpenMP, BLAS, XLA, tinygrad); 0: each engine's own default")
+                   help="threads per engine (OpenMP, BLAS, Numba, tinygrad, XLA); 0: each engine's own default")
     common.add_data_arg(p)
     if p.parse_args(argv).device == "cuda":
         raise common.UsageError("benchmarks.peers times the engines on the CPU: --device cuda is not supported (the "

@@ -114,7 +114,7 @@ def engine_jax(Ws):
         jax.block_until_ready(state["p"])
 
     return Engine(lambda x, y: (jnp.asarray(x), jnp.asarray(y.astype(np.int32))), step, float, sync,
-                  jax.__version__, f"jit of the whole step; {jax.devices()[0]}")
+                  jax.__version__, f"jit of the whole step; {jax.devices()[0]}; XLA_FLAGS={os.getenv('XLA_FLAGS')}")
 
 
 def engine_autograd(Ws):
@@ -274,7 +274,9 @@ def serve(engine, path, stdin=None):
     batches = [eng.batch(xb, yb) for xb, yb in zip(X, y)]
     losses = [eng.value(eng.step(*batches[k % len(batches)])) for k in range(READY_STEPS)]
     eng.sync()
-    send({"first_loss": losses[0], "version": eng.version, "info": eng.info, "ready_s": time.perf_counter() - t0})
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    send({"first_loss": losses[0], "version": eng.version, "info": eng.info, "cpus": cpus,
+          "ready_s": time.perf_counter() - t0})
     k = READY_STEPS
     for line in stdin or sys.stdin:
         steps = json.loads(line)["run"]

@@ -6,7 +6,9 @@ import argparse
 import importlib
 import json
 import os
+import sys
 
+import numpy as np
 import pytest
 
 from benchmarks import common, memory, run_all
@@ -192,8 +194,6 @@ def test_subnormal_json(suite):
 
 
 def test_subnormal_arrays_differ_only_where_m_is_subnormal_and_g_zero():
-    import numpy as np
-
     from benchmarks import subnormal
 
     [(w, g, m, v)] = subnormal.synthetic(5000, 0.3)
@@ -209,8 +209,6 @@ def test_subnormal_arrays_differ_only_where_m_is_subnormal_and_g_zero():
 
 def test_subnormal_conditions_hold_while_stepping():
     """The timed steps keep each condition: subnormal entries stay subnormal, flushed ones stay 0 (both engines)."""
-    import numpy as np
-
     from benchmarks import subnormal
 
     params = subnormal.synthetic(3000, 0.2)
@@ -265,9 +263,9 @@ PEERS_TINY = ["--rounds", "1", "--warmup", "0", "--steps", "2", "--n", "100", "-
 def _peers(tmp_path, argv):
     from benchmarks import peers
 
-    out = peers.main(PEERS_TINY + argv + ["--json", str(tmp_path / "peers.json")])
+    peers.main(PEERS_TINY + argv + ["--json", str(tmp_path / "peers.json")])
     with open(tmp_path / "peers.json") as f:
-        return out, json.load(f)
+        return json.load(f)
 
 
 def test_peers_json_every_engine_starts_from_the_same_loss(suite):
@@ -290,8 +288,7 @@ def test_peers_json_every_engine_starts_from_the_same_loss(suite):
     assert any(line.startswith("| jax |") for line in lines) == ("jax" in c["results"])
 
 
-def test_peers_configurations_and_reference_loss():
-    import numpy as np
+def test_peers_configurations_threads_and_reference_loss():
     import torch
 
     from benchmarks import peers
@@ -299,13 +296,19 @@ def test_peers_configurations_and_reference_loss():
     args = argparse.Namespace(batch_sizes=[1, 100], wide=64)
     assert peers.configs(args) == [(1, (784, 500, 300, 10)), (100, (784, 500, 300, 10)), (100, (784, 64, 64, 10))]
     assert peers.configs(argparse.Namespace(batch_sizes=[8], wide=0)) == [(8, (784, 500, 300, 10))]
+    assert peers.thread_env(0) == {} and peers.pin_cpus(0) is None and peers.pin_cpus(1) is None
+    one, two = peers.thread_env(1), peers.thread_env(2)
+    assert one["OMP_NUM_THREADS"] == one["OPENBLAS_NUM_THREADS"] == one["NUM_CPU_THREADS"] == "1"
+    assert "--xla_cpu_multi_thread_eigen=false" in one["XLA_FLAGS"] and "XLA_FLAGS" not in two
     rng = np.random.default_rng(1)
     Ws = [(rng.standard_normal((5, 6)).astype(np.float32), rng.standard_normal(5).astype(np.float32)),
           (rng.standard_normal((3, 5)).astype(np.float32), rng.standard_normal(3).astype(np.float32))]
     x, y = rng.standard_normal((4, 6)).astype(np.float32), np.array([0, 2, 1, 2])
-    h = torch.relu(torch.from_numpy(x).double() @ torch.from_numpy(Ws[0][0]).double().T + torch.from_numpy(Ws[0][1]))
-    z = h @ torch.from_numpy(Ws[1][0]).double().T + torch.from_numpy(Ws[1][1])
-    want = torch.nn.functional.cross_entropy(z, torch.from_numpy(y)).item()
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3)).double()
+    with torch.no_grad():
+        for p, a in zip(model.parameters(), [a for W in Ws for a in W]):
+            p.copy_(torch.from_numpy(a))
+    want = torch.nn.functional.cross_entropy(model(torch.from_numpy(x).double()), torch.from_numpy(y)).item()
     assert peers.reference_loss(Ws, x, y) == pytest.approx(want, rel=1e-12)
     peers.check_agreement({"a": want * (1 + 5e-6), "floor": None}, want)
     with pytest.raises(peers.EnginesDisagree, match="first loss b [0-9.]+, .*; a agree$"):
@@ -315,7 +318,6 @@ def test_peers_configurations_and_reference_loss():
 
 
 def test_peers_hand_written_adam_is_torchs():
-    import numpy as np
     import torch
 
     from benchmarks.peers_engines import adam_numpy
@@ -331,23 +333,21 @@ def test_peers_hand_written_adam_is_torchs():
         opt.step()
         adam_numpy([w], [g], [m], [v], t)
     np.testing.assert_allclose(w, tw.detach().numpy(), rtol=1e-13, atol=1e-15)
-    w32, g32 = np.ones(4, np.float32), np.ones(4, np.float32)
-    m32, v32 = np.zeros_like(w32), np.zeros_like(w32)
-    adam_numpy([w32], [g32], [m32], [v32], 1)
-    assert w32.dtype == m32.dtype == v32.dtype == np.float32
+    w32, m32, v32 = np.ones(4, np.float32), np.zeros(4, np.float32), np.zeros(4, np.float32)
+    adam_numpy([w32], [w32.copy()], [m32], [v32], 1)
+    assert w32.dtype == m32.dtype == v32.dtype == np.float32  # Python-float scalars: no float64 upcast
 
 
 def test_peers_skips_a_missing_engine_and_reports_a_crashed_one(tmp_path, monkeypatch, capsys):
     """Neither stops the others: a missing engine is one line naming the extra; a crash, its stderr's last lines."""
-    import sys
-
     from benchmarks import peers, peers_engines
 
     monkeypatch.setitem(peers_engines.IMPORTS, "mygrad", "no_such_module_for_peers_test")
     real = peers.worker_command
     crash = [sys.executable, "-c", "import sys; sys.stderr.write('deliberate crash in a test\\n'); sys.exit(3)"]
     monkeypatch.setattr(peers, "worker_command", lambda e, setup: crash if e == "matmul_floor" else real(e, setup))
-    _, d = _peers(tmp_path, ["--batch-sizes", "2", "--wide", "8", "--engines", "torch", "mygrad", "matmul_floor"])
+    d = _peers(tmp_path, ["--batch-sizes", "2", "--wide", "8", "--engines", "torch", "mygrad", "matmul_floor",
+                          "--threads", "1"])
     out = capsys.readouterr()
     assert [ln for ln in out.out.splitlines() if "mygrad" in ln] == [
         "mygrad: skipped (no_such_module_for_peers_test is not installed: pip install -e '.[peers]')"]
@@ -356,14 +356,13 @@ def test_peers_skips_a_missing_engine_and_reports_a_crashed_one(tmp_path, monkey
     assert [c["sizes"] for c in d["configs"]] == [[784, 500, 300, 10], [784, 8, 8, 10]]
     for c in d["configs"]:  # the crashed engine is tried again in each configuration
         assert set(c["results"]) == {"torch"} and "deliberate crash" in c["failed"]["matmul_floor"]
+        assert c["results"]["torch"]["info"].startswith("1 threads")  # --threads reached the worker
     lines = run_all.section_rows("peers", d)[1]
     assert "- matmul_floor failed: deliberate crash in a test" in lines and "- mygrad skipped: " + d["skipped"][
         "mygrad"] in lines
 
 
 def test_peers_refuses_engines_that_disagree(tmp_path, monkeypatch, capsys):
-    import numpy as np
-
     from benchmarks import peers
 
     real = peers.worker_command
