@@ -17,8 +17,9 @@ import sys
 from benchmarks import common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng", "breakdown")
-CPU_ONLY = ("rng", "breakdown")  # torch's CPU streams; the CPU mirror of the engine's NumPy calls
+NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng", "breakdown", "peers")
+# rng: torch's CPU streams; breakdown: the CPU mirror of the engine's NumPy calls; peers: the other engines, CPU here
+CPU_ONLY = ("rng", "breakdown", "peers")
 DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "epoch": ["--rounds", "30"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
     "ops": ["--rounds", "10", "--iters", "50"],
@@ -28,6 +29,7 @@ DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "subnormal": ["--rounds", "10", "--iters", "20", "--train-epochs", "3"],
     "rng": ["--rounds", "10", "--iters", "20"],
     "breakdown": ["--rounds", "7", "--steps", "200"],
+    "peers": ["--rounds", "5", "--steps", "200"],
 }
 SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_check.py), numbers indicative
     "epoch": ["--rounds", "3"],
@@ -38,6 +40,7 @@ SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_c
     "subnormal": ["--rounds", "2", "--iters", "5", "--train-epochs", "1"],
     "rng": ["--rounds", "3", "--iters", "5"],
     "breakdown": ["--rounds", "3", "--steps", "100"],
+    "peers": ["--rounds", "2", "--steps", "50"],
 }
 QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
     "epoch": ["--rounds", "1", "--warmup", "0", "--n", "300"],
@@ -49,6 +52,7 @@ QUICK = {  # smoke sizes: checks the plumbing, the numbers mean nothing
     "subnormal": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "2000"],
     "rng": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "1000"],
     "breakdown": ["--rounds", "1", "--warmup", "0", "--steps", "2", "--n", "300"],
+    "peers": ["--rounds", "1", "--warmup", "0", "--steps", "2", "--n", "300", "--batch-sizes", "8", "--wide", "64"],
 }
 
 
@@ -177,7 +181,27 @@ def section_rows(name, d, results_dir=HERE):
                 [[k, f"{r['median_ms']:.3f}", f"{r['min_ms']:.3f}-{r['max_ms']:.3f}", f"{100 * r['share']:.1f}%",
                   r["how"]] for k, r in rows.items()]), ""]
         return head, lines
+    if name == "peers":
+        return _peers_rows(d)
     raise ValueError(name)
+
+
+def _peers_rows(d):
+    """A headline row per configuration (minigrad and torch, ms per step) and each one's table of every engine."""
+    head, lines = [], []
+    for c in d["configs"]:
+        r, what = c["results"], f"step, batch {c['batch_size']} {'-'.join(map(str, c['sizes']))}"
+        mg, t = r.get("minigrad"), r.get("torch")
+        head.append((f"{what}, ms", f"{mg['median_ms']:.4g}" if mg else "", f"{t['median_ms']:.4g}" if t else "",
+                     _ratio(mg)))
+        rows = [[e, f"{v['median_ms']:.4g}", f"{v['min_ms']:.4g}-{v['max_ms']:.4g}", v["rounds"], _ratio(v),
+                 v["version"]] for e, v in r.items()]
+        lines += [f"{what}: every engine's first loss {c['reference_first_loss']:.6f} (float64 NumPy, rtol 1e-5)",
+                  "", *_table(["engine", "ms/step median", "min-max", "rounds", "ratio to torch (min-max)",
+                               "version"], rows), ""]
+        lines += [f"- {e} failed: {msg.splitlines()[-1].strip()}" for e, msg in c.get("failed", {}).items()]
+    lines += [f"- {e} skipped: {why}" for e, why in d.get("skipped", {}).items()]
+    return head, lines
 
 
 def report(out_dir, results_path):

@@ -6,13 +6,15 @@ import argparse
 import importlib
 import json
 import os
+import sys
 
+import numpy as np
 import pytest
 
 from benchmarks import common, memory, run_all
 from minigrad.backend import cupy_available
 
-MODULES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng", "breakdown")
+MODULES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng", "breakdown", "peers")
 TINY = {
     "epoch": ["--rounds", "1", "--warmup", "0", "--n", "50", "--data", "random"],
     "ops": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--batch-size", "4"],
@@ -24,6 +26,8 @@ TINY = {
     "rng": ["--rounds", "1", "--warmup", "0", "--iters", "1", "--n", "1000"],
     "breakdown": ["--rounds", "2", "--warmup", "0", "--steps", "2", "--n", "90", "--batch-size", "30", "--sizes",
                   "784", "16", "10", "--data", "random"],
+    "peers": ["--rounds", "2", "--warmup", "0", "--steps", "2", "--n", "100", "--batch-sizes", "4", "--wide", "0",
+              "--data", "random"],  # every installed engine, one configuration: each worker costs seconds to start
 }
 
 
@@ -192,8 +196,6 @@ def test_subnormal_json(suite):
 
 
 def test_subnormal_arrays_differ_only_where_m_is_subnormal_and_g_zero():
-    import numpy as np
-
     from benchmarks import subnormal
 
     [(w, g, m, v)] = subnormal.synthetic(5000, 0.3)
@@ -209,8 +211,6 @@ def test_subnormal_arrays_differ_only_where_m_is_subnormal_and_g_zero():
 
 def test_subnormal_conditions_hold_while_stepping():
     """The timed steps keep each condition: subnormal entries stay subnormal, flushed ones stay 0 (both engines)."""
-    import numpy as np
-
     from benchmarks import subnormal
 
     params = subnormal.synthetic(3000, 0.2)
@@ -249,7 +249,7 @@ def test_results_md_is_built_from_json(suite, tmp_path):
 def test_run_all_plan_and_run(tmp_path):
     args = argparse.Namespace(only=None, quick=True, device="cuda", out_dir=str(tmp_path))
     plan = run_all.plan(args)
-    assert [n for n, _ in plan] == [n for n in run_all.NAMES if n not in ("rng", "breakdown")]  # CPU-only ones
+    assert [n for n, _ in plan] == [n for n in run_all.NAMES if n not in run_all.CPU_ONLY]  # rng, breakdown, peers
     for name, argv in plan:
         assert argv[argv.index("--device") + 1] == "cuda"
         assert argv[argv.index("--json") + 1] == str(tmp_path / f"{name}_cuda.json")
@@ -328,3 +328,141 @@ def test_breakdown_mirror_is_the_engine_step(fused, batch_size, monkeypatch):
                 assert value.dtype == np.float32 and np.asarray(value).tobytes() == loss.array.tobytes()
                 for p, q in zip(model.parameters(), m.params):
                     assert q.dtype == p.dtype and q.tobytes() == p.array.tobytes()
+# ---- benchmarks.peers ------------------------------------------------------------------------------------------------
+PEERS_TINY = ["--rounds", "1", "--warmup", "0", "--steps", "2", "--n", "100", "--data", "random"]
+
+
+def _peers(tmp_path, argv):
+    from benchmarks import peers
+
+    peers.main(PEERS_TINY + argv + ["--json", str(tmp_path / "peers.json")])
+    with open(tmp_path / "peers.json") as f:
+        return json.load(f)
+
+
+def test_peers_json_every_engine_starts_from_the_same_loss(suite):
+    from benchmarks import peers
+
+    d = suite[1]["peers"]
+    [c] = d["configs"]
+    assert (c["batch_size"], c["sizes"]) == (4, [784, 500, 300, 10])
+    runnable = [e for e in peers.ENGINES if peers.missing(e) is None and e not in d["skipped"]]
+    assert {"minigrad", "torch", "matmul_floor"} <= set(c["results"]) == set(runnable)
+    assert set(d["skipped"]) == {e for e in peers.ENGINES if peers.missing(e)}
+    ref = c["reference_first_loss"]
+    assert 2.0 < ref < 2.6  # ten classes, small random logits: about ln 10
+    for e, row in c["results"].items():
+        assert row["first_loss"] is None if e == "matmul_floor" else row["first_loss"] == pytest.approx(ref, rel=1e-5)
+        assert row["rounds"] == 2 and len(c["times"][e]) == 2 and row["median_ms"] > 0
+        assert ("ratio_median" in row) == (e != "torch") and d["versions"][e] == row["version"]
+    head, lines = run_all.section_rows("peers", d)
+    assert head[0][0] == "step, batch 4 784-500-300-10, ms" and head[0][3] == run_all._ratio(c["results"]["minigrad"])
+    assert any(line.startswith("| jax |") for line in lines) == ("jax" in c["results"])
+
+
+def test_peers_configurations_threads_and_reference_loss():
+    import torch
+
+    from benchmarks import peers
+
+    args = argparse.Namespace(batch_sizes=[1, 100], wide=64)
+    assert peers.configs(args) == [(1, (784, 500, 300, 10)), (100, (784, 500, 300, 10)), (100, (784, 64, 64, 10))]
+    assert peers.configs(argparse.Namespace(batch_sizes=[8], wide=0)) == [(8, (784, 500, 300, 10))]
+    assert peers.thread_env(0) == {} and peers.pin_cpus(0) is None and peers.pin_cpus(1) is None
+    one, two = peers.thread_env(1), peers.thread_env(2)
+    assert one["OMP_NUM_THREADS"] == one["OPENBLAS_NUM_THREADS"] == one["NUM_CPU_THREADS"] == "1"
+    assert "--xla_cpu_multi_thread_eigen=false" in one["XLA_FLAGS"] and "XLA_FLAGS" not in two
+    rng = np.random.default_rng(1)
+    Ws = [(rng.standard_normal((5, 6)).astype(np.float32), rng.standard_normal(5).astype(np.float32)),
+          (rng.standard_normal((3, 5)).astype(np.float32), rng.standard_normal(3).astype(np.float32))]
+    x, y = rng.standard_normal((4, 6)).astype(np.float32), np.array([0, 2, 1, 2])
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3)).double()
+    with torch.no_grad():
+        for p, a in zip(model.parameters(), [a for W in Ws for a in W]):
+            p.copy_(torch.from_numpy(a))
+    want = torch.nn.functional.cross_entropy(model(torch.from_numpy(x).double()), torch.from_numpy(y)).item()
+    assert peers.reference_loss(Ws, x, y) == pytest.approx(want, rel=1e-12)
+    peers.check_agreement({"a": want * (1 + 5e-6), "floor": None}, want)
+    with pytest.raises(peers.EnginesDisagree, match="first loss b [0-9.]+, .*; a agree$"):
+        peers.check_agreement({"a": want, "b": want * (1 + 1e-4)}, want)
+    with pytest.raises(peers.EnginesDisagree, match="b nan"):
+        peers.check_agreement({"a": want, "b": float("nan")}, want)
+
+
+def test_peers_hand_written_adam_is_torchs():
+    import torch
+
+    from benchmarks.peers_engines import adam_numpy
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((7, 5))
+    tw = torch.tensor(w, requires_grad=True)
+    opt = torch.optim.Adam([tw], lr=1e-3)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t in range(1, 6):
+        g = rng.standard_normal(w.shape)
+        tw.grad = torch.tensor(g)
+        opt.step()
+        adam_numpy([w], [g], [m], [v], t)
+    np.testing.assert_allclose(w, tw.detach().numpy(), rtol=1e-13, atol=1e-15)
+    w32, m32, v32 = np.ones(4, np.float32), np.zeros(4, np.float32), np.zeros(4, np.float32)
+    adam_numpy([w32], [w32.copy()], [m32], [v32], 1)
+    assert w32.dtype == m32.dtype == v32.dtype == np.float32  # Python-float scalars: no float64 upcast
+
+
+def test_peers_skips_a_missing_engine_and_reports_a_crashed_one(tmp_path, monkeypatch, capsys):
+    """Neither stops the others: a missing engine is one line naming the extra; a crash, its stderr's last lines."""
+    from benchmarks import peers, peers_engines
+
+    monkeypatch.setitem(peers_engines.IMPORTS, "mygrad", "no_such_module_for_peers_test")
+    real = peers.worker_command
+    crash = [sys.executable, "-c", "import sys; sys.stderr.write('deliberate crash in a test\\n'); sys.exit(3)"]
+    monkeypatch.setattr(peers, "worker_command", lambda e, setup: crash if e == "matmul_floor" else real(e, setup))
+    d = _peers(tmp_path, ["--batch-sizes", "2", "--wide", "8", "--engines", "torch", "mygrad", "matmul_floor",
+                          "--threads", "1"])
+    out = capsys.readouterr()
+    assert [ln for ln in out.out.splitlines() if "mygrad" in ln] == [
+        "mygrad: skipped (no_such_module_for_peers_test is not installed: pip install -e '.[peers]')"]
+    assert "Traceback" not in out.err + out.out and set(d["skipped"]) == {"mygrad"}
+    assert out.out.count("matmul_floor: failed, worker exited 3") == 2 and "deliberate crash in a test" in out.out
+    assert [c["sizes"] for c in d["configs"]] == [[784, 500, 300, 10], [784, 8, 8, 10]]
+    for c in d["configs"]:  # the crashed engine is tried again in each configuration
+        assert set(c["results"]) == {"torch"} and "deliberate crash" in c["failed"]["matmul_floor"]
+        assert c["results"]["torch"]["info"].startswith("1 threads")  # --threads reached the worker
+    lines = run_all.section_rows("peers", d)[1]
+    assert "- matmul_floor failed: deliberate crash in a test" in lines and "- mygrad skipped: " + d["skipped"][
+        "mygrad"] in lines
+
+
+def test_peers_refuses_engines_that_disagree(tmp_path, monkeypatch, capsys):
+    from benchmarks import peers
+
+    real = peers.worker_command
+
+    def torch_on_other_weights(engine, setup):
+        if engine != "torch":
+            return real(engine, setup)
+        d = dict(np.load(setup))
+        d["W0"] = d["W0"] * 1.5
+        np.savez(str(tmp_path / "other.npz"), **d)
+        return real(engine, str(tmp_path / "other.npz"))
+
+    monkeypatch.setattr(peers, "worker_command", torch_on_other_weights)
+    with pytest.raises(SystemExit) as e:
+        peers.main(PEERS_TINY + ["--batch-sizes", "2", "--wide", "0", "--engines", "minigrad", "torch",
+                                 "--json", str(tmp_path / "peers.json")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "Traceback" not in err
+    assert "first loss torch " in err and "minigrad agree" in err
+    assert not (tmp_path / "peers.json").exists()
+
+
+@pytest.mark.parametrize("argv, words", [(["--device", "cuda"], ["--device cuda", "CPU", "--device cpu"]),
+                                         (["--n", "50", "--batch-sizes", "8"], ["--n 50", "100"])])
+def test_peers_refuses_before_starting(argv, words, tmp_path, capsys):
+    from benchmarks import peers
+
+    with pytest.raises(SystemExit) as e:
+        peers.main(argv + ["--json", str(tmp_path / "p.json")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and all(w in err for w in words)

@@ -18,7 +18,7 @@ from minigrad.backend import cupy_available
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = ["mnist_mlp", "fashion_mnist", "mnist_binary", "parity"]
 EXPERIMENTS = TRAINING + ["loss_curves", "backprop_walkthrough"]
-BENCHMARKS = ["epoch", "memory", "ops", "overhead", "scaling", "subnormal", "rng", "breakdown"]
+BENCHMARKS = ["epoch", "memory", "ops", "overhead", "scaling", "subnormal", "rng", "breakdown", "peers"]
 
 
 def exits_2(module, argv, capsys):
