@@ -21,7 +21,7 @@ NAMES = ("epoch", "ops", "overhead", "memory", "scaling", "subnormal", "rng", "b
 # rng: torch's CPU streams; breakdown: the CPU mirror of the engine's NumPy calls; peers: the other engines, CPU here
 CPU_ONLY = ("rng", "breakdown", "peers")
 DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
-    "epoch": ["--rounds", "30"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
+    "epoch": ["--rounds", "20"],  # this VM's speed drifts ±20% over minutes: more pairs, steadier median
     "ops": ["--rounds", "10", "--iters", "50"],
     "overhead": ["--rounds", "10", "--iters", "200"],
     "memory": ["--rounds", "3"],
@@ -29,7 +29,7 @@ DEFAULTS = {  # modest: the whole CPU suite in roughly 15-25 minutes
     "subnormal": ["--rounds", "10", "--iters", "20", "--train-epochs", "3"],
     "rng": ["--rounds", "10", "--iters", "20"],
     "breakdown": ["--rounds", "7", "--steps", "200"],
-    "peers": ["--rounds", "5", "--steps", "200"],
+    "peers": ["--rounds", "3", "--steps", "30"],  # the 4096-wide MLP in the slowest peers: ~1 s a step
 }
 SHORT = {  # a few rounds at full size: the GPU check's budget (benchmarks/gpu_check.py), numbers indicative
     "epoch": ["--rounds", "3"],
