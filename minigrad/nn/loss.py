@@ -223,8 +223,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     z, t, shape, probs = _class_layout(input, target, allow_probs=True)
     if probs and t.requires_grad:  # the fused op gives the target no gradient; the composed one does
         return cross_entropy_composed(input, target, weight, ignore_index, reduction, label_smoothing)
-    plain = None if probs else _check_range(t, z.shape[1], ignore_index)
-    if not probs and weight is None and eps == 0 and (plain or backend.all_true(t.array != ignore_index)):
+    if not probs:
+        _check_range(t, z.shape[1], ignore_index)
+    if not probs and weight is None and eps == 0 and backend.all_true(t.array != ignore_index):
         op = SoftmaxCrossEntropyFunction(reduction)  # the course's case: the plain formula
     else:
         op = GeneralSoftmaxCrossEntropyFunction(reduction, _const(weight, z), ignore_index, eps, probs)
@@ -354,14 +355,12 @@ def _check_class_target(input, target):
 
 
 def _check_range(t, C, ignore_index):
-    """Refuse a target outside [0, C) that is not ignore_index. Returns True when every target is a class and none
-    is ignore_index (known at once on NumPy when min and max are in range), else None (not looked at)."""
+    """Refuse a target outside [0, C) that is not ignore_index."""
     a = t.array
-    if type(a) is numpy.ndarray and a.size and 0 <= a.min() and a.max() < C:  # two reductions instead of five
-        return not 0 <= ignore_index < C or None
+    if type(a) is numpy.ndarray and a.size and 0 <= a.min() and a.max() < C:  # on NumPy, two reductions say it
+        return
     bad = ((a < 0) | (a >= C)) & (a != ignore_index)
     backend.check_values(bad, a, "Target {} is out of bounds.", IndexError)
-    return None
 
 
 def _class_layout(input, target, allow_probs):
